@@ -1,0 +1,248 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// consumerName is the durable local consumer whose ack floor is the
+// forwarder's position, kept across restarts.
+const consumerName = "forwarder"
+
+// cursor is what the forwarder knows of the vehicle's last event on the hub.
+type cursor struct {
+	known     bool
+	streamSeq uint64 // hub stream sequence of that event (0: none on the hub)
+	eventSeq  uint64 // its Fleetwire-Seq (0: none on the hub)
+}
+
+// Forward forwards stored events to the hub, oldest first, until ctx ends.
+// It returns ctx.Err() on cancellation, or an error if the local store fails.
+// Only one Forward may run per outbox (and per store).
+func (o *Outbox) Forward(ctx context.Context) error {
+	cons, err := o.forwardConsumer(ctx)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1))
+	if err != nil {
+		return fmt.Errorf("outbox: forwarder: %w", err)
+	}
+	defer it.Stop()
+
+	var cur cursor
+	var lastLocal uint64 // local stream sequence of the last message handled
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return fmt.Errorf("outbox: forwarder: %w", err)
+			}
+			o.cfg.Logger.Debug("outbox: forwarder next", "err", err)
+			continue
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			o.cfg.Logger.Error("outbox: message without metadata, skipped", "err", err)
+			_ = msg.Term()
+			continue
+		}
+		if lastLocal != 0 && meta.Sequence.Stream > lastLocal+1 {
+			n := meta.Sequence.Stream - lastLocal - 1
+			o.stats.discarded.Add(n)
+			o.cfg.Logger.Warn("outbox: events discarded by the local store limits before they could be forwarded",
+				"count", n, "first_seq", lastLocal+1, "last_seq", meta.Sequence.Stream-1, "policy", o.cfg.Policy)
+		}
+		if err := o.forward(ctx, msg, &cur); err != nil {
+			it.Stop()
+			_ = msg.Nak()
+			return err
+		}
+		lastLocal = meta.Sequence.Stream
+	}
+}
+
+// forwardConsumer (re)creates the durable local consumer so that it starts
+// right after its ack floor. A consumer left with an event in flight by a
+// stopped or killed forwarder would otherwise hold it until the ack wait
+// expires; events past the floor that did reach the hub are skipped by the
+// cursor check.
+func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	cc := jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		Description:   "fleetwire forwarder: acked once the hub has stored the event",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       max(10*time.Second, 2*(o.cfg.RetryMax+o.cfg.PublishTimeout)),
+		MaxAckPending: 1, // one event in flight: order is the stream's order
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	old, err := o.local.Consumer(ctx, o.cfg.Stream, consumerName)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
+	default:
+		info, err := old.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
+		}
+		if info.NumAckPending > 0 || info.Config.MaxAckPending != cc.MaxAckPending {
+			if err := o.local.DeleteConsumer(ctx, o.cfg.Stream, consumerName); err != nil {
+				return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
+			}
+		}
+		cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cc.OptStartSeq = info.AckFloor.Stream + 1
+	}
+	cons, err := o.local.CreateOrUpdateConsumer(ctx, o.cfg.Stream, cc)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// forward gets one event onto the hub (or proves it is there), then acks it
+// locally. It retries until it succeeds or ctx ends.
+func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, cur *cursor) error {
+	seq, err := strconv.ParseUint(msg.Headers().Get(event.HeaderSeq), 10, 64)
+	if err != nil {
+		o.cfg.Logger.Error("outbox: stored event without a valid sequence header, skipped", "subject", msg.Subject(), "err", err)
+		return msg.Term()
+	}
+	id := msg.Headers().Get(jetstream.MsgIDHeader)
+	filter := event.VehicleSubjects(o.cfg.Account, o.cfg.Vehicle)
+	backoff := o.cfg.RetryMin
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			o.stats.retries.Add(1)
+			_ = msg.InProgress() // keep the local delivery ours while we retry
+			if err := sleep(ctx, jitter(backoff)); err != nil {
+				return err
+			}
+			backoff = min(backoff*2, o.cfg.RetryMax)
+		}
+		if !cur.known {
+			c, err := o.resolve(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				o.cfg.Logger.Debug("outbox: hub not reachable", "err", err)
+				continue
+			}
+			*cur = c
+		}
+		if cur.eventSeq >= seq {
+			// Stored on the hub by an earlier attempt whose outcome we missed.
+			o.stats.alreadyOnHub.Add(1)
+			return o.ack(ctx, msg, seq)
+		}
+		ack, err := o.publish(ctx, msg, id, seq, filter, cur.streamSeq)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// Unknown outcome or a stale cursor: ask the hub before retrying.
+			cur.known = false
+			if attempt == 0 {
+				o.cfg.Logger.Info("outbox: forward failed, will resolve against the hub and retry", "seq", seq, "err", err)
+			}
+			continue
+		}
+		if ack.Duplicate {
+			cur.known = false // the hub knew this id: re-read its position next time
+		} else {
+			*cur = cursor{known: true, streamSeq: ack.Sequence, eventSeq: seq}
+		}
+		o.stats.forwarded.Add(1)
+		return o.ack(ctx, msg, seq)
+	}
+}
+
+func (o *Outbox) publish(ctx context.Context, msg jetstream.Msg, id string, seq uint64, filter string, lastHubSeq uint64) (*jetstream.PubAck, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.PublishTimeout)
+	defer cancel()
+	out := &nats.Msg{
+		Subject: hubSubject(msg.Subject()),
+		Header:  nats.Header{event.HeaderSeq: []string{strconv.FormatUint(seq, 10)}},
+		Data:    msg.Data(),
+	}
+	return o.hub.PublishMsg(ctx, out,
+		jetstream.WithMsgID(id),
+		jetstream.WithExpectStream(o.cfg.HubStream),
+		jetstream.WithExpectLastSequenceForSubject(lastHubSeq, filter))
+}
+
+// resolve reads the vehicle's last event on the hub.
+func (o *Outbox) resolve(ctx context.Context) (cursor, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.PublishTimeout)
+	defer cancel()
+	return o.hubCursor(ctx)
+}
+
+func (o *Outbox) hubCursor(ctx context.Context) (cursor, error) {
+	st, err := o.hub.Stream(ctx, o.cfg.HubStream)
+	if err != nil {
+		return cursor{}, fmt.Errorf("hub stream %s: %w", o.cfg.HubStream, err)
+	}
+	raw, err := st.GetLastMsgForSubject(ctx, event.VehicleSubjects(o.cfg.Account, o.cfg.Vehicle))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return cursor{known: true}, nil
+	}
+	if err != nil {
+		return cursor{}, fmt.Errorf("last event on hub: %w", err)
+	}
+	seq, err := strconv.ParseUint(raw.Header.Get(event.HeaderSeq), 10, 64)
+	if err != nil {
+		return cursor{}, fmt.Errorf("last event on hub (stream seq %d) has no valid %s header: %w", raw.Sequence, event.HeaderSeq, err)
+	}
+	return cursor{known: true, streamSeq: raw.Sequence, eventSeq: seq}, nil
+}
+
+func (o *Outbox) ack(ctx context.Context, msg jetstream.Msg, seq uint64) error {
+	o.stats.forwardedSeq.Store(seq)
+	// A lost local ack only means a redelivery that the cursor check skips.
+	if err := msg.Ack(); err != nil && ctx.Err() == nil {
+		o.cfg.Logger.Warn("outbox: local ack failed; the event will be checked against the hub again", "seq", seq, "err", err)
+	}
+	return nil
+}
+
+// retry calls f until it succeeds or ctx ends, pausing between attempts.
+func retry(ctx context.Context, pause time.Duration, f func() error) error {
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if sleep(ctx, pause) != nil {
+			return err
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,242 @@
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/edge/outbox"
+	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/fleetwire/fleetwire/shared/tcpproxy"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// rig is a hub, a loopback proxy standing for the mobile link, and one
+// vehicle's leaf node with its outbox.
+type rig struct {
+	t      *testing.T
+	hub    *hub.Hub
+	proxy  *tcpproxy.Proxy
+	leaf   *natsembed.Server
+	nc     *nats.Conn
+	box    *outbox.Outbox
+	stop   context.CancelFunc
+	done   chan error
+	store  string
+	policy outbox.Policy
+}
+
+func newRig(t *testing.T, ctx context.Context) *rig {
+	t.Helper()
+	h, err := hub.Open(ctx, hub.Config{StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	p, err := tcpproxy.Start(h.LeafURL()[len("nats-leaf://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	r := &rig{t: t, hub: h, proxy: p, store: t.TempDir()}
+	r.startEdge(ctx)
+	t.Cleanup(r.stopEdge)
+	return r
+}
+
+func (r *rig) startEdge(ctx context.Context) {
+	r.t.Helper()
+	var err error
+	r.leaf, err = natsembed.Start(ctx, natsembed.Config{
+		Name: "v1", Domain: "v1", StoreDir: r.store, LeafRemotes: []string{"nats-leaf://" + r.proxy.Addr()},
+		LeafReconnect: 50 * time.Millisecond,
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.nc, err = r.leaf.Connect("test-edge")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.box, err = outbox.Open(ctx, r.nc, outbox.Config{Account: "acme", Vehicle: "v1", PublishTimeout: time.Second, RetryMax: 200 * time.Millisecond, Policy: r.policy})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	r.stop, r.done = cancel, make(chan error, 1)
+	go func() { r.done <- r.box.Forward(fctx) }()
+}
+
+func (r *rig) stopEdge() {
+	if r.stop == nil {
+		return
+	}
+	r.stop()
+	if err := <-r.done; !errors.Is(err, context.Canceled) {
+		r.t.Errorf("forward returned %v, want context.Canceled", err)
+	}
+	r.nc.Close()
+	r.leaf.Shutdown(context.Background())
+	r.stop = nil
+}
+
+func (r *rig) append(ctx context.Context, n int) {
+	r.t.Helper()
+	for i := 0; i < n; i++ {
+		e := &event.Event{Type: event.TypePosition, OccurredAt: event.Time{Time: time.Now()},
+			Location: &event.Location{Lat: 49.0, Lon: 12.1, SpeedKph: float64(i % 130)}}
+		if err := r.box.Append(ctx, e); err != nil {
+			r.t.Fatalf("append %d: %v", i, err)
+		}
+	}
+}
+
+// hubSeqs waits until the hub holds want events for the vehicle and returns
+// their Fleetwire-Seq values in stream order.
+func (r *rig) hubSeqs(ctx context.Context, want int) []uint64 {
+	r.t.Helper()
+	for {
+		info, err := r.hub.Events.Info(ctx)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if info.State.Msgs >= uint64(want) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			r.t.Fatalf("hub holds %d events, want %d; outbox %+v", info.State.Msgs, want, r.box.Stats())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c, err := r.hub.JS.OrderedConsumer(ctx, "EVENTS", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var seqs []uint64
+	info, _ := r.hub.Events.Info(ctx)
+	for uint64(len(seqs)) < info.State.Msgs {
+		m, err := c.Next(jetstream.FetchContext(ctx))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		var e event.Event
+		if err := json.Unmarshal(m.Data(), &e); err != nil {
+			r.t.Fatal(err)
+		}
+		h, _ := strconv.ParseUint(m.Headers().Get(event.HeaderSeq), 10, 64)
+		if h != e.Seq {
+			r.t.Fatalf("header seq %d != body seq %d", h, e.Seq)
+		}
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
+}
+
+func assertExactlyOnceInOrder(t *testing.T, seqs []uint64, n int) {
+	t.Helper()
+	if len(seqs) != n {
+		t.Fatalf("hub holds %d events, want %d", len(seqs), n)
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("event %d on the hub has seq %d, want %d (lost, doubled or reordered)", i, s, i+1)
+		}
+	}
+}
+
+func TestForwardExactlyOnceInOrder(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := newRig(t, ctx)
+	r.append(ctx, 200)
+	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 200), 200)
+	if st := r.box.Stats(); st.Forwarded != 200 || st.Backlog() != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestLinkDownThenBack(t *testing.T) {
+	for _, mode := range []string{"cut", "pause"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r := newRig(t, ctx)
+			r.append(ctx, 50)
+			r.hubSeqs(ctx, 50)
+			if mode == "cut" {
+				r.proxy.Cut()
+			} else {
+				r.proxy.Pause()
+			}
+			r.append(ctx, 300) // produced while offline
+			r.proxy.Restore()
+			assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 350), 350)
+		})
+	}
+}
+
+// TestRestartOfflineFromStore restarts the edge while the link is down: the
+// events stored before the restart and after it all arrive once, in order,
+// and numbering continues.
+func TestRestartOfflineFromStore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := newRig(t, ctx)
+	r.append(ctx, 20)
+	r.hubSeqs(ctx, 20)
+	r.proxy.Cut()
+	r.append(ctx, 100)
+	r.stopEdge()
+	r.startEdge(ctx)
+	if got := r.box.Stats().LastSeq; got != 120 {
+		t.Fatalf("after restart last seq = %d, want 120", got)
+	}
+	r.append(ctx, 30)
+	r.proxy.Restore()
+	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 150), 150)
+}
+
+// TestAlreadyOnHubNotResent offers the forwarder events the hub already
+// holds, as after a lost PubAck or local ack (imitated by rewinding the local
+// consumer), long after the duplicate window: none is stored twice.
+func TestAlreadyOnHubNotResent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := newRig(t, ctx)
+	r.append(ctx, 10)
+	r.hubSeqs(ctx, 10)
+	r.stopEdge()
+	// Rewind the local consumer so that all ten are offered again, as if
+	// no local ack had been recorded, and shrink the duplicate window away.
+	if _, err := r.hub.JS.UpdateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"fleet.events.>"}, Duplicates: 100 * time.Millisecond, AllowDirect: true}); err != nil {
+		t.Fatal(err)
+	}
+	lnc, err := natsembed.Start(ctx, natsembed.Config{Name: "v1", Domain: "v1", StoreDir: r.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := lnc.Connect("rewind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteConsumer(ctx, "OUTBOX", "forwarder"); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	lnc.Shutdown(ctx)
+	r.startEdge(ctx)
+	r.append(ctx, 5)
+	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 15), 15)
+	if st := r.box.Stats(); st.AlreadyOnHub != 10 {
+		t.Fatalf("AlreadyOnHub = %d, want 10 (stats %+v)", st.AlreadyOnHub, st)
+	}
+}
+
