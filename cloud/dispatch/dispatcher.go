@@ -1,0 +1,223 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/subscription"
+	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/webhooks"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// HeaderVehicleSeq carries the event's per-vehicle sequence on deliveries, so
+// a receiver can detect a gap without parsing the body.
+const HeaderVehicleSeq = "Fleetwire-Vehicle-Seq"
+
+// Dispatcher delivers the hub's events to subscriptions.
+type Dispatcher struct {
+	cfg    Config
+	js     jetstream.JetStream
+	sender *sender
+}
+
+// New returns a dispatcher reading from the hub's JetStream.
+func New(js jetstream.JetStream, cfg Config) (*Dispatcher, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Dispatcher{cfg: cfg, js: js, sender: newSender(cfg)}, nil
+}
+
+// Run delivers to every subscription until ctx ends. Each subscription gets
+// its durable consumer (created or updated) before Run starts delivering, so
+// an invalid subscription fails Run at once. Run returns ctx.Err() when
+// stopped, or the first worker's fatal error.
+func (d *Dispatcher) Run(ctx context.Context, subs []subscription.Subscription) error {
+	ws := make([]*worker, 0, len(subs))
+	for _, s := range subs {
+		w, err := d.newWorker(ctx, s)
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.run(ctx); err != nil && ctx.Err() == nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// worker delivers one subscription's events, one at a time.
+type worker struct {
+	d      *Dispatcher
+	sub    subscription.Subscription
+	signer *webhooks.Signer
+	cons   jetstream.Consumer
+}
+
+func (d *Dispatcher) newWorker(ctx context.Context, s subscription.Subscription) (*worker, error) {
+	if err := s.Validate(d.cfg.AllowHTTP); err != nil {
+		return nil, err
+	}
+	signer, err := webhooks.NewSigner(s.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: subscription %s: %w", s.ID, err)
+	}
+	cons, err := d.js.CreateOrUpdateConsumer(ctx, d.cfg.Stream, jetstream.ConsumerConfig{
+		Durable:        s.ConsumerName(),
+		Description:    "fleetwire subscription " + s.ID,
+		FilterSubjects: s.FilterSubjects(),
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		// One event in flight: while it is retried, nothing behind it moves.
+		MaxAckPending: 1,
+		// Short, because a delivery in progress keeps extending it (see
+		// handle): an event held by a dispatcher that died, or lost in a
+		// hub restart, comes back within seconds.
+		AckWait: ackWait,
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: subscription %s: consumer: %w", s.ID, err)
+	}
+	return &worker{d: d, sub: s, signer: signer, cons: cons}, nil
+}
+
+func (w *worker) run(ctx context.Context) error {
+	it, err := w.cons.Messages(jetstream.PullMaxMessages(1))
+	if err != nil {
+		return fmt.Errorf("dispatch: subscription %s: %w", w.sub.ID, err)
+	}
+	defer it.Stop()
+	log := w.d.cfg.Logger.With("subscription", w.sub.ID)
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return fmt.Errorf("dispatch: subscription %s: %w", w.sub.ID, err)
+			}
+			log.Debug("dispatch: next", "err", err)
+			continue
+		}
+		w.handle(ctx, msg)
+	}
+}
+
+// handle makes one delivery attempt and settles the message: ack on 2xx,
+// a delayed nak otherwise (the same event comes back first).
+func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		w.d.cfg.Logger.Error("dispatch: message without metadata, dropped", "subscription", w.sub.ID, "err", err)
+		_ = msg.Term()
+		return
+	}
+	a := Attempt{Subscription: w.sub.ID, StreamSeq: meta.Sequence.Stream, Number: int(meta.NumDelivered), Body: msg.Data()}
+	var env struct {
+		ID      string        `json:"id"`
+		Type    string        `json:"type"`
+		Seq     uint64        `json:"seq"`
+		Vehicle event.Vehicle `json:"vehicle"`
+	}
+	if err := json.Unmarshal(msg.Data(), &env); err != nil || env.ID == "" {
+		// Cannot happen for events that went through an edge outbox; a
+		// foreign publisher could send it. Never block the queue on it.
+		w.d.cfg.Logger.Error("dispatch: event is not a fleetwire envelope, dropped", "subscription", w.sub.ID, "stream_seq", meta.Sequence.Stream, "err", err)
+		_ = msg.Term()
+		return
+	}
+	a.EventID, a.EventType, a.Vehicle, a.Seq = env.ID, env.Type, env.Vehicle.ID, env.Seq
+
+	start := time.Now()
+	extra := http.Header{HeaderVehicleSeq: []string{strconv.FormatUint(env.Seq, 10)}}
+	stop := keepInProgress(msg)
+	res := w.d.sender.send(ctx, w.sub.URL, w.signer, env.ID, msg.Data(), extra)
+	stop()
+	a.Latency, a.StatusCode, a.Err = time.Since(start), res.status, res.err
+	if a.Err == nil {
+		a.EndToEnd = time.Since(meta.Timestamp)
+		w.settle(ctx, msg, a)
+	} else {
+		if ctx.Err() == nil {
+			w.d.cfg.Logger.Warn("dispatch: delivery failed, retrying later; events behind it wait",
+				"subscription", w.sub.ID, "event", a.EventID, "attempt", a.Number, "status", a.StatusCode, "err", a.Err, "retry_in", w.d.cfg.Backoff)
+		}
+		_ = msg.NakWithDelay(w.d.cfg.Backoff)
+	}
+	if w.d.cfg.OnAttempt != nil {
+		w.d.cfg.OnAttempt(a)
+	}
+}
+
+// ackWait is the consumers' ack wait; progress is signalled at a third of it.
+const ackWait = 6 * time.Second
+
+// keepInProgress tells the hub every ackWait/3 that msg is still being
+// delivered, until the returned stop is called.
+func keepInProgress(msg jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// settle acknowledges a delivered event and waits for the hub to confirm, so
+// that a hub restart cannot silently turn the ack into a redelivery. If the
+// hub is away it keeps trying until it is back or ctx ends.
+func (w *worker) settle(ctx context.Context, msg jetstream.Msg, a Attempt) {
+	for i := 0; ; i++ {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := msg.DoubleAck(actx)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if i == 0 {
+			w.d.cfg.Logger.Warn("dispatch: ack not confirmed by the hub, retrying", "subscription", w.sub.ID, "event", a.EventID, "err", err)
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
