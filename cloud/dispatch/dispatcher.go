@@ -92,8 +92,8 @@ func (d *Dispatcher) newWorker(ctx context.Context, s subscription.Subscription)
 		// Short, because a delivery in progress keeps extending it (see
 		// handle): an event held by a dispatcher that died, or lost in a
 		// hub restart, comes back within seconds.
-		AckWait: ackWait,
-		MaxDeliver:    -1,
+		AckWait:    ackWait,
+		MaxDeliver: -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: subscription %s: consumer: %w", s.ID, err)

@@ -108,4 +108,3 @@ func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, 
 	}
 	return r
 }
-

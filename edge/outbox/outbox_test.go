@@ -239,4 +239,3 @@ func TestAlreadyOnHubNotResent(t *testing.T) {
 		t.Fatalf("AlreadyOnHub = %d, want 10 (stats %+v)", st.AlreadyOnHub, st)
 	}
 }
-

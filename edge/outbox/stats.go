@@ -33,7 +33,7 @@ func (s Stats) Backlog() uint64 {
 
 type counters struct {
 	appended, forwarded, alreadyOnHub, retries, discarded, rejected atomic.Uint64
-	lastSeq, forwardedSeq                                             atomic.Uint64
+	lastSeq, forwardedSeq                                           atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
