@@ -1,0 +1,103 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/subscription"
+	"github.com/fleetwire/fleetwire/shared/config"
+)
+
+// Config is the cloud's configuration (fleetwire serve --config cloud.yaml).
+type Config struct {
+	Hub           HubConfig                   `koanf:"hub"`
+	Events        EventsConfig                `koanf:"events"`
+	Dispatch      DispatchConfig              `koanf:"dispatch"`
+	API           APIConfig                   `koanf:"api"`
+	Subscriptions []subscription.Subscription `koanf:"subscriptions" doc:"webhook subscriptions (see the subscriptions[] keys)"`
+	LogLevel      string                      `koanf:"log_level" doc:"debug, info, warn or error"`
+}
+
+// HubConfig is where the hub runs.
+type HubConfig struct {
+	URL         string `koanf:"url" doc:"existing NATS cluster URL; empty embeds a nats-server"`
+	Credentials string `koanf:"credentials" doc:"NATS .creds file for url"`
+	StoreDir    string `koanf:"store_dir" doc:"embedded server: JetStream store directory"`
+	Listen      string `koanf:"listen" doc:"embedded server: client listener host:port (empty: in-process only)"`
+	LeafListen  string `koanf:"leaf_listen" doc:"embedded server: leaf-node listener for vehicles, host:port"`
+	MaxStore    int64  `koanf:"max_store" doc:"embedded server: JetStream disk budget in bytes"`
+}
+
+// EventsConfig shapes the EVENTS stream.
+type EventsConfig struct {
+	MaxAge     time.Duration `koanf:"max_age" doc:"how long events are kept (and deliverable), >= 1m"`
+	MaxBytes   int64         `koanf:"max_bytes" doc:"size limit of the stream in bytes (-1: none)"`
+	Duplicates time.Duration `koanf:"duplicates" doc:"de-duplication window for publish retries, 1s..max_age"`
+	Replicas   int           `koanf:"replicas" doc:"stream replicas: 1, or 3 on a 3-node cluster"`
+}
+
+// DispatchConfig tunes webhook delivery.
+type DispatchConfig struct {
+	Timeout          time.Duration `koanf:"timeout" doc:"time a receiver has to answer one attempt, > 0"`
+	ImmediateRetries int           `koanf:"immediate_retries" doc:"quick retries of transport errors and 5xx within an attempt, 0..10"`
+	Backoff          time.Duration `koanf:"backoff" doc:"wait before an event that failed is tried again, > 0 (events behind it wait)"`
+	AllowHTTP        bool          `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
+	AllowPrivate     bool          `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
+}
+
+// APIConfig is the HTTP API.
+type APIConfig struct {
+	Listen string `koanf:"listen" doc:"HTTP API listener host:port (empty: no API)"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Hub:      HubConfig{StoreDir: "fleetwire-data", LeafListen: "127.0.0.1:7422", MaxStore: 10 << 30},
+		Events:   EventsConfig{MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Duplicates: 2 * time.Minute, Replicas: 1},
+		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, Backoff: 30 * time.Second},
+		API:      APIConfig{Listen: "127.0.0.1:8080"},
+		LogLevel: "info",
+	}
+}
+
+// Validate reports the first invalid setting, naming its key.
+func (c *Config) Validate() error {
+	if c.Hub.URL == "" && c.Hub.StoreDir == "" {
+		return config.Invalid("hub.store_dir", c.Hub.StoreDir, "a directory (required when hub.url is empty)")
+	}
+	if c.Events.MaxAge < time.Minute {
+		return config.Invalid("events.max_age", c.Events.MaxAge, "at least 1m")
+	}
+	if c.Events.Duplicates < time.Second || c.Events.Duplicates > c.Events.MaxAge {
+		return config.Invalid("events.duplicates", c.Events.Duplicates, "between 1s and events.max_age")
+	}
+	if c.Events.Replicas != 1 && c.Events.Replicas != 3 {
+		return config.Invalid("events.replicas", c.Events.Replicas, "1 or 3")
+	}
+	if c.Dispatch.Timeout <= 0 {
+		return config.Invalid("dispatch.timeout", c.Dispatch.Timeout, "a positive duration such as 10s")
+	}
+	if c.Dispatch.Backoff <= 0 {
+		return config.Invalid("dispatch.backoff", c.Dispatch.Backoff, "a positive duration such as 30s")
+	}
+	if c.Dispatch.ImmediateRetries < 0 || c.Dispatch.ImmediateRetries > 10 {
+		return config.Invalid("dispatch.immediate_retries", c.Dispatch.ImmediateRetries, "0..10")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return config.Invalid("log_level", c.LogLevel, "debug, info, warn or error")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Subscriptions {
+		if err := s.Validate(c.Dispatch.AllowHTTP); err != nil {
+			return config.Invalid(fmt.Sprintf("subscriptions[%d]", i), s.ID, err.Error())
+		}
+		if seen[s.ID] {
+			return config.Invalid(fmt.Sprintf("subscriptions[%d].id", i), s.ID, "an id not used by another subscription")
+		}
+		seen[s.ID] = true
+	}
+	return nil
+}

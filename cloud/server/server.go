@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/dispatch"
+	"github.com/fleetwire/fleetwire/cloud/hub"
+)
+
+// Server is a running cloud: hub, dispatcher and API.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	onAttempt func(dispatch.Attempt)
+	hub       *hub.Hub
+	ready     chan struct{}
+	apiAddr   string
+}
+
+// Option adjusts a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithOnAttempt observes every delivery attempt (the demo prints them).
+func WithOnAttempt(f func(dispatch.Attempt)) Option { return func(s *Server) { s.onAttempt = f } }
+
+// New validates cfg; nothing starts until Run.
+func New(cfg Config, opts ...Option) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: slog.Default(), ready: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// Ready is closed when the hub, its streams and the API are up.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Hub is the open hub (valid after Ready).
+func (s *Server) Hub() *hub.Hub { return s.hub }
+
+// APIAddr is the API's listening address (valid after Ready).
+func (s *Server) APIAddr() string { return s.apiAddr }
+
+// Run opens the hub, starts the dispatcher and the API, and blocks until
+// ctx ends; then it stops the API, the dispatcher and the hub in that order.
+func (s *Server) Run(ctx context.Context) error {
+	h, err := hub.Open(ctx, hub.Config{
+		URL: s.cfg.Hub.URL, Credentials: s.cfg.Hub.Credentials,
+		StoreDir: s.cfg.Hub.StoreDir, Listen: s.cfg.Hub.Listen, LeafListen: s.cfg.Hub.LeafListen, MaxStore: s.cfg.Hub.MaxStore,
+		Events: hub.StreamConfig{MaxAge: s.cfg.Events.MaxAge, MaxBytes: s.cfg.Events.MaxBytes, Duplicates: s.cfg.Events.Duplicates, Replicas: s.cfg.Events.Replicas},
+		Logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.hub = h
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.Close(cctx); err != nil {
+			s.log.Warn("hub shutdown", "err", err)
+		}
+	}()
+	d, err := dispatch.New(h.JS, dispatch.Config{
+		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries, Backoff: s.cfg.Dispatch.Backoff,
+		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.onAttempt, Logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+
+	var api *http.Server
+	if s.cfg.API.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.API.Listen)
+		if err != nil {
+			return fmt.Errorf("server: api.listen %s: %w", s.cfg.API.Listen, err)
+		}
+		s.apiAddr = ln.Addr().String()
+		api = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("api stopped", "err", err)
+			}
+		}()
+	}
+	s.log.Info("fleetwire cloud ready", "leaf_url", h.LeafURL(), "api", s.apiAddr, "subscriptions", len(s.cfg.Subscriptions))
+	close(s.ready)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.Run(ctx, s.cfg.Subscriptions); err != nil && ctx.Err() == nil {
+			cancel(err)
+		}
+	}()
+	<-ctx.Done()
+	if api != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = api.Shutdown(sctx)
+		scancel()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.hub.NC.IsConnected() {
+			http.Error(w, "hub connection down", http.StatusServiceUnavailable)
+			return
+		}
+		if _, err := s.hub.Events.Info(r.Context()); err != nil {
+			http.Error(w, "EVENTS stream unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}

@@ -1,0 +1,77 @@
+// Package cli holds what fleetwire's binaries share: loading a subcommand's
+// configuration from --config, FLEETWIRE_* and flags, and the process logger.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/fleetwire/fleetwire/shared/config"
+	"github.com/spf13/pflag"
+)
+
+// EnvPrefix is the prefix of every fleetwire environment variable.
+const EnvPrefix = "FLEETWIRE_"
+
+// ErrHelp is returned when the user asked for --help (already printed).
+var ErrHelp = pflag.ErrHelp
+
+// Load parses args for the subcommand name into dst (which holds the
+// defaults): --config FILE, then FLEETWIRE_* variables, then flags named
+// after the keys. Every setting is listed by --help.
+func Load(name string, args []string, dst any, stderr io.Writer) error {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", "", "YAML configuration file")
+	config.RegisterFlags(fs, dst)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [--config FILE] [--key value ...]\n\nEvery key can also be set as %sKEY (dots become underscores).\n\n%s", name, EnvPrefix, fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return UsageError{Msg: name + ": " + err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return UsageError{Msg: fmt.Sprintf("%s: unexpected argument %q (settings are --key value)", name, fs.Arg(0))}
+	}
+	return config.Load(dst, config.Options{File: *file, EnvPrefix: EnvPrefix, Flags: fs})
+}
+
+// Logger returns a text logger on stderr at the given level.
+func Logger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Exit prints err (if any) and exits with 0 (nil, help), 2 (configuration
+// or usage error) or 1 (runtime failure).
+func Exit(err error) {
+	switch {
+	case err == nil, errors.Is(err, ErrHelp):
+		os.Exit(0)
+	case errors.Is(err, config.ErrInvalid), errors.Is(err, config.ErrUnknownKey), isUsage(err):
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// UsageError marks a command-line mistake.
+type UsageError struct{ Msg string }
+
+func (e UsageError) Error() string { return e.Msg }
+
+func isUsage(err error) bool {
+	var u UsageError
+	return errors.As(err, &u)
+}
