@@ -13,6 +13,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/webhooks"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -102,25 +103,39 @@ func (d *Dispatcher) newWorker(ctx context.Context, s subscription.Subscription)
 }
 
 func (w *worker) run(ctx context.Context) error {
-	it, err := w.cons.Messages(jetstream.PullMaxMessages(1))
-	if err != nil {
-		return fmt.Errorf("dispatch: subscription %s: %w", w.sub.ID, err)
-	}
-	defer it.Stop()
 	log := w.d.cfg.Logger.With("subscription", w.sub.ID)
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+	for ctx.Err() == nil {
+		// One short pull at a time: with one event in flight there is
+		// nothing to prefetch, and a pull never outlives a hub restart by long.
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		msg, err := w.cons.Next(jetstream.FetchContext(fctx))
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+				log.Debug("dispatch: fetch", "err", err)
+				if err := sleep(ctx, 100*time.Millisecond); err != nil {
+					return err
+				}
 			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return fmt.Errorf("dispatch: subscription %s: %w", w.sub.ID, err)
-			}
-			log.Debug("dispatch: next", "err", err)
 			continue
 		}
-		w.handle(ctx, msg)
+		// A delivery under way is finished and settled even when Run is
+		// being stopped: cutting it short would deliver it twice later.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.cfg.Timeout*time.Duration(w.d.cfg.ImmediateRetries+1)+5*time.Second)
+		w.handle(hctx, msg)
+		cancel()
+	}
+	return ctx.Err()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -212,12 +227,8 @@ func (w *worker) settle(ctx context.Context, msg jetstream.Msg, a Attempt) {
 		if i == 0 {
 			w.d.cfg.Logger.Warn("dispatch: ack not confirmed by the hub, retrying", "subscription", w.sub.ID, "event", a.EventID, "err", err)
 		}
-		t := time.NewTimer(200 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if sleep(ctx, 200*time.Millisecond) != nil {
 			return
-		case <-t.C:
 		}
 	}
 }
