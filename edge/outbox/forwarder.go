@@ -32,24 +32,24 @@ func (o *Outbox) Forward(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1))
-	if err != nil {
-		return fmt.Errorf("outbox: forwarder: %w", err)
-	}
-	defer it.Stop()
-
 	var cur cursor
 	var lastLocal uint64 // local stream sequence of the last message handled
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		// One short pull at a time (one event is in flight anyway); a
+		// long-lived pull iterator was seen stalling for its expiry.
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		msg, err := cons.Next(jetstream.FetchContext(fctx))
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return fmt.Errorf("outbox: forwarder: %w", err)
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+				o.cfg.Logger.Debug("outbox: forwarder fetch", "err", err)
+				if err := sleep(ctx, 100*time.Millisecond); err != nil {
+					return err
+				}
 			}
-			o.cfg.Logger.Debug("outbox: forwarder next", "err", err)
 			continue
 		}
 		meta, err := msg.Metadata()
@@ -65,7 +65,6 @@ func (o *Outbox) Forward(ctx context.Context) error {
 				"count", n, "first_seq", lastLocal+1, "last_seq", meta.Sequence.Stream-1, "policy", o.cfg.Policy)
 		}
 		if err := o.forward(ctx, msg, &cur); err != nil {
-			it.Stop()
 			_ = msg.Nak()
 			return err
 		}
