@@ -153,7 +153,7 @@ func EnsureEvents(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 // Close closes the connection and shuts the embedded server down.
 func (h *Hub) Close(ctx context.Context) error {
 	if h.NC != nil {
-		_ = h.NC.Drain()
+		h.NC.Close()
 	}
 	if h.Server != nil {
 		return h.Server.Shutdown(ctx)

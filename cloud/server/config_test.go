@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetwire/fleetwire/cloud/server"
+	"github.com/fleetwire/fleetwire/shared/config"
+)
+
+// TestExampleConfigLoads keeps deploy/cloud.yaml valid.
+func TestExampleConfigLoads(t *testing.T) {
+	cfg := server.Default()
+	if err := config.Load(&cfg, config.Options{File: "../../deploy/cloud.yaml", EnvPrefix: "FLEETWIRE_", Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Subscriptions) != 1 || cfg.Subscriptions[0].ID != "dispatch-board" {
+		t.Fatalf("subscriptions = %+v", cfg.Subscriptions)
+	}
+}
+
+// TestInvalidConfigNamesKey: a wrong value fails at start with the key and
+// what is allowed, whichever source it came from.
+func TestInvalidConfigNamesKey(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		env        []string
+		wantKey    string
+	}{
+		{"negative backoff", "dispatch:\n  backoff: -1s\n", nil, "dispatch.backoff"},
+		{"not a duration", "events:\n  max_age: a week\n", nil, "events.max_age"},
+		{"replicas", "events:\n  replicas: 2\n", nil, "events.replicas"},
+		{"typo", "dispatch:\n  timout: 5s\n", nil, "dispatch.timout"},
+		{"http receiver", "subscriptions:\n  - {id: s, account: a, url: 'http://x.example', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n", nil, "subscriptions[0]"},
+		{"env log level", "", []string{"FLEETWIRE_LOG_LEVEL=loud"}, "log_level"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "cloud.yaml")
+			if err := os.WriteFile(file, []byte(c.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := server.Default()
+			err := config.Load(&cfg, config.Options{File: file, EnvPrefix: "FLEETWIRE_", Environ: c.env})
+			if err == nil {
+				t.Fatal("invalid configuration accepted")
+			}
+			if !errors.Is(err, config.ErrInvalid) && !errors.Is(err, config.ErrUnknownKey) {
+				t.Fatalf("error %v is neither ErrInvalid nor ErrUnknownKey", err)
+			}
+			if !strings.Contains(err.Error(), c.wantKey) {
+				t.Fatalf("error %q does not name %q", err, c.wantKey)
+			}
+		})
+	}
+}
