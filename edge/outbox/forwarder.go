@@ -72,11 +72,10 @@ func (o *Outbox) Forward(ctx context.Context) error {
 	}
 }
 
-// forwardConsumer (re)creates the durable local consumer so that it starts
-// right after its ack floor. A consumer left with an event in flight by a
-// stopped or killed forwarder would otherwise hold it until the ack wait
-// expires; events past the floor that did reach the hub are skipped by the
-// cursor check.
+// forwardConsumer creates the durable local consumer, replacing one left
+// with an event in flight by a stopped or killed forwarder (which would
+// otherwise hold it until the ack wait expires). Events that did reach the
+// hub without a local ack are skipped by the cursor check.
 func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error) {
 	cc := jetstream.ConsumerConfig{
 		Durable:       consumerName,
@@ -86,6 +85,9 @@ func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error
 		MaxAckPending: 1, // one event in flight: order is the stream's order
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
+	// On a work-queue stream acked events are gone, so "deliver all"
+	// starts right after the ack floor; a consumer left with an event in
+	// flight is replaced so that event comes back at once.
 	old, err := o.local.Consumer(ctx, o.cfg.Stream, consumerName)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
@@ -96,13 +98,11 @@ func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error
 		if err != nil {
 			return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
 		}
-		if info.NumAckPending > 0 || info.Config.MaxAckPending != cc.MaxAckPending {
+		if info.NumAckPending > 0 {
 			if err := o.local.DeleteConsumer(ctx, o.cfg.Stream, consumerName); err != nil {
 				return nil, fmt.Errorf("outbox: forwarder consumer: %w", err)
 			}
 		}
-		cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cc.OptStartSeq = info.AckFloor.Stream + 1
 	}
 	cons, err := o.local.CreateOrUpdateConsumer(ctx, o.cfg.Stream, cc)
 	if err != nil {

@@ -31,7 +31,24 @@ type Outbox struct {
 	mu      sync.Mutex // serialises Append (sequence assignment)
 	lastSeq uint64
 
-	stats counters
+	stats    counters
+	fullWarn rateLimit
+}
+
+// rateLimit lets one warning through per period.
+type rateLimit struct {
+	mu   sync.Mutex
+	next time.Time
+}
+
+func (r *rateLimit) allow(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Before(r.next) {
+		return false
+	}
+	r.next = now.Add(10 * time.Second)
+	return true
 }
 
 // Open creates or updates the local stream on the leaf server reached by nc
@@ -58,10 +75,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Outbox, error) {
 		Description: "fleetwire edge outbox: events waiting for (or already sent to) the hub",
 		Subjects:    []string{localRoot + "." + cfg.Account + "." + cfg.Vehicle + ".>"},
 		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		MaxBytes:    cfg.MaxBytes,
-		MaxAge:      cfg.MaxAge,
-		Discard:     jetstream.DiscardOld,
+		// Work queue: an event leaves the store once the forwarder acks it,
+		// so the limits bound what waits, not what was already sent. The
+		// stream's last sequence survives, and with it the numbering.
+		Retention: jetstream.WorkQueuePolicy,
+		MaxBytes:  cfg.MaxBytes,
+		MaxAge:    cfg.MaxAge,
+		Discard:   jetstream.DiscardOld,
 	}
 	if cfg.Policy == PolicyRejectNew {
 		sc.Discard = jetstream.DiscardNew
@@ -138,8 +158,11 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 	_, err = o.local.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequence(o.lastSeq))
 	if err != nil {
 		if isStoreFull(err) {
-			o.stats.rejected.Add(1)
-			o.cfg.Logger.Warn("outbox: local store full, event rejected (policy reject-new)", "type", e.Type, "seq", e.Seq)
+			n := o.stats.rejected.Add(1)
+			if o.fullWarn.allow(time.Now()) {
+				o.cfg.Logger.Warn("outbox: local store full, new events rejected until the backlog drains (policy reject-new)",
+					"rejected_total", n, "max_bytes", o.cfg.MaxBytes, "max_age", o.cfg.MaxAge)
+			}
 			return fmt.Errorf("%w: %w", ErrFull, err)
 		}
 		return fmt.Errorf("outbox: store event seq %d: %w", e.Seq, err)
