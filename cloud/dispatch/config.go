@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/deliverylog"
 )
 
 // Config configures a Dispatcher.
@@ -26,6 +28,8 @@ type Config struct {
 	AllowPrivate bool
 	// UserAgent sent with every delivery.
 	UserAgent string
+	// Log records every attempt (opened with defaults by Run if nil).
+	Log *deliverylog.Log
 	// OnAttempt, if set, is called after every delivery attempt.
 	OnAttempt func(Attempt)
 	Logger    *slog.Logger

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/deliverylog"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/webhooks"
@@ -42,6 +43,13 @@ func New(js jetstream.JetStream, cfg Config) (*Dispatcher, error) {
 // an invalid subscription fails Run at once. Run returns ctx.Err() when
 // stopped, or the first worker's fatal error.
 func (d *Dispatcher) Run(ctx context.Context, subs []subscription.Subscription) error {
+	if d.cfg.Log == nil {
+		l, err := deliverylog.Open(ctx, d.js, deliverylog.Config{})
+		if err != nil {
+			return fmt.Errorf("dispatch: %w", err)
+		}
+		d.cfg.Log = l
+	}
 	ws := make([]*worker, 0, len(subs))
 	for _, s := range subs {
 		w, err := d.newWorker(ctx, s)
@@ -72,6 +80,11 @@ type worker struct {
 	sub    subscription.Subscription
 	signer *webhooks.Signer
 	cons   jetstream.Consumer
+	// delivered is the EVENTS sequence of the last event the receiver
+	// accepted, from the delivery log. JetStream writes consumer acks to
+	// disk about ten times a second, so after a crash it offers again
+	// events that were delivered; those up to here are skipped.
+	delivered uint64
 }
 
 func (d *Dispatcher) newWorker(ctx context.Context, s subscription.Subscription) (*worker, error) {
@@ -99,7 +112,11 @@ func (d *Dispatcher) newWorker(ctx context.Context, s subscription.Subscription)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: subscription %s: consumer: %w", s.ID, err)
 	}
-	return &worker{d: d, sub: s, signer: signer, cons: cons}, nil
+	last, err := d.cfg.Log.LastDelivered(ctx, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: subscription %s: %w", s.ID, err)
+	}
+	return &worker{d: d, sub: s, signer: signer, cons: cons, delivered: last}, nil
 }
 
 func (w *worker) run(ctx context.Context) error {
@@ -163,6 +180,12 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	a.EventID, a.EventType, a.Vehicle, a.Seq = env.ID, env.Type, env.Vehicle.ID, env.Seq
+	if meta.Sequence.Stream <= w.delivered {
+		w.d.cfg.Logger.Info("dispatch: event already delivered before a restart, not sent again",
+			"subscription", w.sub.ID, "event", a.EventID, "stream_seq", meta.Sequence.Stream)
+		w.settle(ctx, msg, a)
+		return
+	}
 
 	start := time.Now()
 	extra := http.Header{HeaderVehicleSeq: []string{strconv.FormatUint(env.Seq, 10)}}
@@ -170,10 +193,28 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	res := w.d.sender.send(ctx, w.sub.URL, w.signer, env.ID, msg.Data(), extra)
 	stop()
 	a.Latency, a.StatusCode, a.Err = time.Since(start), res.status, res.err
+	rec := deliverylog.Record{
+		Subscription: w.sub.ID, EventID: a.EventID, EventType: a.EventType, Vehicle: a.Vehicle, Seq: a.Seq,
+		StreamSeq: a.StreamSeq, Attempt: a.Number, Time: start, URL: w.sub.URL, StatusCode: a.StatusCode,
+		LatencyMs: float64(a.Latency.Microseconds()) / 1000, Response: string(res.body), Request: msg.Data(),
+	}
 	if a.Err == nil {
 		a.EndToEnd = time.Since(meta.Timestamp)
+		rec.Outcome = deliverylog.Delivered
+		// The record, not the lazily persisted ack, is what proves the
+		// delivery after a crash. It travels alongside the ack and must be
+		// stored before the next event goes out.
+		wait, err := w.d.cfg.Log.AppendAsync(rec)
+		w.delivered = meta.Sequence.Stream
 		w.settle(ctx, msg, a)
+		if err != nil || wait(ctx) != nil {
+			w.retry(ctx, "delivery record", func(ctx context.Context) error { return w.d.cfg.Log.Append(ctx, rec) })
+		}
 	} else {
+		rec.Outcome, rec.Error = deliverylog.Failed, a.Err.Error()
+		if err := w.d.cfg.Log.Append(ctx, rec); err != nil {
+			w.d.cfg.Logger.Warn("dispatch: failed attempt not recorded", "subscription", w.sub.ID, "event", a.EventID, "err", err)
+		}
 		if ctx.Err() == nil {
 			w.d.cfg.Logger.Warn("dispatch: delivery failed, retrying later; events behind it wait",
 				"subscription", w.sub.ID, "event", a.EventID, "attempt", a.Number, "status", a.StatusCode, "err", a.Err, "retry_in", w.d.cfg.Backoff)
@@ -211,21 +252,29 @@ func keepInProgress(msg jetstream.Msg) (stop func()) {
 }
 
 // settle acknowledges a delivered event and waits for the hub to confirm, so
-// that a hub restart cannot silently turn the ack into a redelivery. If the
-// hub is away it keeps trying until it is back or ctx ends.
+// that a hub restart cannot silently turn the ack into a redelivery.
 func (w *worker) settle(ctx context.Context, msg jetstream.Msg, a Attempt) {
+	w.retry(ctx, "ack", func(ctx context.Context) error {
+		err := msg.DoubleAck(ctx)
+		if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return nil
+		}
+		return err
+	})
+}
+
+// retry runs f until it succeeds or ctx ends, for steps that must not be
+// skipped while the hub is briefly away.
+func (w *worker) retry(ctx context.Context, what string, f func(context.Context) error) {
 	for i := 0; ; i++ {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := msg.DoubleAck(actx)
+		err := f(actx)
 		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
-			return
-		}
-		if ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			return
 		}
 		if i == 0 {
-			w.d.cfg.Logger.Warn("dispatch: ack not confirmed by the hub, retrying", "subscription", w.sub.ID, "event", a.EventID, "err", err)
+			w.d.cfg.Logger.Warn("dispatch: hub did not confirm, retrying", "subscription", w.sub.ID, "step", what, "err", err)
 		}
 		if sleep(ctx, 200*time.Millisecond) != nil {
 			return

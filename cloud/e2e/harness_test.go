@@ -256,6 +256,19 @@ func assertDelivered(t *testing.T, ctx context.Context, c *cloud, vs ...*vehicle
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkDeliveries(t, ds, vs...)
+	if len(ds) != want {
+		t.Fatalf("%d deliveries, want %d", len(ds), want)
+	}
+	if n := c.rcv.Rejected(); n != 0 {
+		t.Fatalf("receiver rejected %d signatures", n)
+	}
+}
+
+// checkDeliveries checks that ds holds every stored event of each vehicle
+// exactly once, in per-vehicle order, with the stored id and gap-free seq.
+func checkDeliveries(t *testing.T, ds []receiver.Delivery, vs ...*vehicle) {
+	t.Helper()
 	byVehicle := map[string][]receiver.Delivery{}
 	for _, d := range ds {
 		byVehicle[d.Event.Vehicle.ID] = append(byVehicle[d.Event.Vehicle.ID], d)
@@ -274,11 +287,5 @@ func assertDelivered(t *testing.T, ctx context.Context, c *cloud, vs ...*vehicle
 				t.Fatalf("vehicle %s: delivery %d has seq %d, want %d (gap-free numbering)", v.id, i, got[i].Event.Seq, i+1)
 			}
 		}
-	}
-	if len(ds) != want {
-		t.Fatalf("%d deliveries, want %d", len(ds), want)
-	}
-	if n := c.rcv.Rejected(); n != 0 {
-		t.Fatalf("receiver rejected %d signatures", n)
 	}
 }
