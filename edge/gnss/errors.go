@@ -25,4 +25,11 @@ var (
 
 	// ErrRunning means Run was called on a source that is already running.
 	ErrRunning = errors.New("gnss: source is already running")
+
+	// ErrDeviceGone means the serial device is not there, or went away
+	// while it was read: a USB receiver was unplugged, or has not been
+	// plugged in (again) yet. Serial.Run and OpenSerial return it wrapped;
+	// close the Serial and call OpenSerial again, with a backoff, until it
+	// succeeds.
+	ErrDeviceGone = errors.New("gnss: serial device gone")
 )
