@@ -94,61 +94,62 @@ func (s *Store) Current() Snapshot { return s.cur }
 
 // SetFix records a GNSS position (and its speed as SignalGNSSSpeed).
 func (s *Store) SetFix(at time.Time, p Position, speedKph float64, hasSpeed bool) Change {
-	return s.apply(at, func(n *Snapshot) {
-		n.Position = Reading[Position]{Value: p, At: at, Source: SourceGNSS}
-		if hasSpeed {
-			n.signals[SignalGNSSSpeed] = Reading[float64]{Value: speedKph, At: at, Source: SourceGNSS}
-		}
-	})
+	prev := s.cur
+	s.cur.Position = Reading[Position]{Value: p, At: at, Source: SourceGNSS}
+	if hasSpeed {
+		s.cur.signals[SignalGNSSSpeed] = Reading[float64]{Value: speedKph, At: at, Source: SourceGNSS}
+	}
+	return s.settle(prev, at)
 }
 
 // SetSignal records one decoded value.
 func (s *Store) SetSignal(at time.Time, sig Signal, v float64, src Source) Change {
-	return s.apply(at, func(n *Snapshot) {
-		if sig > SignalInvalid && sig < signalCount {
-			n.signals[sig] = Reading[float64]{Value: v, At: at, Source: src}
-		}
-	})
+	prev := s.cur
+	if sig > SignalInvalid && sig < signalCount {
+		s.cur.signals[sig] = Reading[float64]{Value: v, At: at, Source: src}
+	}
+	return s.settle(prev, at)
 }
 
 // SetDTCs records the complete set of active trouble codes from one source.
 func (s *Store) SetDTCs(at time.Time, codes []string, src Source) Change {
+	prev := s.cur
 	c := slices.Clone(codes)
 	slices.Sort(c)
-	c = slices.Compact(c)
-	return s.apply(at, func(n *Snapshot) { n.DTCs = Reading[[]string]{Value: c, At: at, Source: src} })
+	s.cur.DTCs = Reading[[]string]{Value: slices.Compact(c), At: at, Source: src}
+	return s.settle(prev, at)
 }
 
 // SetDriver records the identified driver.
 func (s *Store) SetDriver(at time.Time, id string, src Source) Change {
-	return s.apply(at, func(n *Snapshot) { n.Driver = Reading[string]{Value: id, At: at, Source: src} })
+	prev := s.cur
+	s.cur.Driver = Reading[string]{Value: id, At: at, Source: src}
+	return s.settle(prev, at)
 }
 
 // SetIgnition records an ignition input (IgnitionInput mode only).
 func (s *Store) SetIgnition(at time.Time, on bool) Change {
-	return s.apply(at, func(n *Snapshot) {
-		if s.cfg.Ignition == IgnitionInput {
-			n.Ignition = Reading[bool]{Value: on, At: at, Source: SourceInput}
-		}
-	})
+	prev := s.cur
+	if s.cfg.Ignition == IgnitionInput {
+		s.cur.Ignition = Reading[bool]{Value: on, At: at, Source: SourceInput}
+	}
+	return s.settle(prev, at)
 }
 
 // Tick re-evaluates staleness at time now without new data: a sensor that
 // went silent shows up as a change.
-func (s *Store) Tick(now time.Time) Change { return s.apply(now, func(*Snapshot) {}) }
+func (s *Store) Tick(now time.Time) Change { return s.settle(s.cur, now) }
 
-// apply builds the next snapshot: the update, then staleness and derived values.
-func (s *Store) apply(at time.Time, update func(*Snapshot)) Change {
-	prev := s.cur
-	next := prev
-	if at.After(next.At) {
-		next.At = at
+// settle finishes an update made in place on s.cur: time, staleness and
+// derived values. (In place, not through a callback, so that the snapshot
+// does not escape to the heap: this runs for every CAN frame.)
+func (s *Store) settle(prev Snapshot, at time.Time) Change {
+	if at.After(s.cur.At) {
+		s.cur.At = at
 	}
-	update(&next)
-	s.age(&next)
-	s.deriveIgnition(&next)
-	s.cur = next
-	return Change{Prev: prev, Cur: next}
+	s.age(&s.cur)
+	s.deriveIgnition(&s.cur)
+	return Change{Prev: prev, Cur: s.cur}
 }
 
 func (s *Store) maxAge(sig Signal) time.Duration {
