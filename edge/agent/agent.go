@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/edge/can"
 	"github.com/fleetwire/fleetwire/edge/gnss"
+	"github.com/fleetwire/fleetwire/edge/obd"
 	"github.com/fleetwire/fleetwire/edge/outbox"
+	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go"
@@ -18,24 +22,32 @@ import (
 
 // Agent is one vehicle's edge agent.
 type Agent struct {
-	cfg    Config
-	src    gnss.Source
-	log    *slog.Logger
-	leaf   *natsembed.Server
-	nc     *nats.Conn
-	box    *outbox.Outbox
-	start  time.Time
-	ready  chan struct{}
-	mu     sync.Mutex
-	last   *gnss.Fix
-	onSent func(*event.Event)
+	cfg     Config
+	src     gnss.Source
+	bus     can.Source  // nil without a vehicle bus
+	poller  *obd.Poller // nil unless polling a live interface
+	closers []io.Closer // sources opened by New, closed when Run ends
+	log     *slog.Logger
+	leaf    *natsembed.Server
+	nc      *nats.Conn
+	box     *outbox.Outbox
+	start   time.Time
+	ready   chan struct{}
+	onSent  func(*event.Event)
+
+	mu      sync.Mutex // guards state and decoder, fed by the GNSS and CAN goroutines
+	state   *state.Store
+	decoder *busDecoder
 }
 
 // Option adjusts an Agent.
 type Option func(*Agent)
 
-// WithSource replaces the source built from cfg.GNSS (tests, simulators).
+// WithSource replaces the GNSS source built from cfg.GNSS (tests, simulators).
 func WithSource(s gnss.Source) Option { return func(a *Agent) { a.src = s } }
+
+// WithBus replaces the CAN source built from cfg.CAN (tests, simulators).
+func WithBus(s can.Source) Option { return func(a *Agent) { a.bus = s } }
 
 // WithLogger sets the logger (slog.Default otherwise).
 func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
@@ -43,7 +55,8 @@ func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
 // WithOnStored calls f after each event is stored in the outbox.
 func WithOnStored(f func(*event.Event)) Option { return func(a *Agent) { a.onSent = f } }
 
-// New validates cfg and prepares an agent; nothing starts until Run.
+// New validates cfg and opens the configured sources, so that a missing
+// file or interface fails here, naming it; nothing runs until Run.
 func New(cfg Config, opts ...Option) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -53,14 +66,79 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 		o(a)
 	}
 	a.log = a.log.With("vehicle", cfg.Vehicle.ID)
-	if a.src == nil {
-		r, err := gnss.NewReplay(cfg.GNSS.Replay, gnss.ReplayOptions{Speed: cfg.GNSS.Speed, Loop: cfg.GNSS.Loop, Rebase: true, Logger: a.log})
-		if err != nil {
-			return nil, fmt.Errorf("agent: gnss.replay: %w", err)
-		}
-		a.src = r
+	var err error
+	if a.state, err = state.New(state.Config{Ignition: state.IgnitionMode(cfg.State.Ignition)}); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	a.decoder = newBusDecoder(a.log)
+	if err := a.openSources(); err != nil {
+		a.closeSources()
+		return nil, err
 	}
 	return a, nil
+}
+
+func (a *Agent) openSources() error {
+	c := a.cfg
+	if a.src == nil {
+		switch {
+		case c.GNSS.Replay != "":
+			r, err := gnss.NewReplay(c.GNSS.Replay, gnss.ReplayOptions{Speed: c.GNSS.Speed, Loop: c.GNSS.Loop, Rebase: true, Logger: a.log})
+			if err != nil {
+				return fmt.Errorf("agent: gnss.replay: %w", err)
+			}
+			a.src, a.closers = r, append(a.closers, r)
+		case c.GNSS.Serial != "":
+			s, err := gnss.OpenSerial(c.GNSS.Serial, gnss.SerialOptions{Baud: c.GNSS.Baud, Logger: a.log})
+			if err != nil {
+				return fmt.Errorf("agent: gnss.serial: %w", err)
+			}
+			a.src, a.closers = s, append(a.closers, s)
+		default:
+			g, err := gnss.NewGPSD(gnss.GPSDOptions{Addr: c.GNSS.GPSD, Logger: a.log})
+			if err != nil {
+				return fmt.Errorf("agent: gnss.gpsd: %w", err)
+			}
+			a.src = g
+		}
+	}
+	if a.bus == nil {
+		switch {
+		case c.CAN.Replay != "":
+			r, err := can.NewReplay(c.CAN.Replay, can.ReplayOptions{Speed: c.CAN.Speed, Loop: c.CAN.Loop, Rebase: true, Logger: a.log})
+			if err != nil {
+				return fmt.Errorf("agent: can.replay: %w", err)
+			}
+			a.bus, a.closers = r, append(a.closers, r)
+		case c.CAN.Interface != "":
+			conn, err := can.Dial(c.CAN.Interface)
+			if err != nil {
+				return fmt.Errorf("agent: can.interface: %w", err)
+			}
+			a.bus, a.closers = conn, append(a.closers, conn)
+			if c.CAN.PollOBD {
+				p, err := obd.NewPoller(conn, obd.PollerOptions{Interval: c.CAN.PollEvery, Logger: a.log})
+				if err != nil {
+					return fmt.Errorf("agent: can.poll_obd: %w", err)
+				}
+				a.poller = p
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Agent) closeSources() {
+	for _, c := range a.closers {
+		_ = c.Close()
+	}
+}
+
+// State returns the current vehicle state.
+func (a *Agent) State() state.Snapshot {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state.Current()
 }
 
 // Ready is closed once the leaf node and the outbox are up.
@@ -81,6 +159,7 @@ func (a *Agent) Stats() outbox.Stats {
 // the local store. Run returns nil after a clean stop.
 func (a *Agent) Run(ctx context.Context) error {
 	a.start = time.Now()
+	defer a.closeSources()
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -101,6 +180,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	run("forwarder", a.box.Forward)
 	run("gnss", a.runSource)
+	if a.bus != nil {
+		run("can", a.runBus)
+	}
+	if a.poller != nil {
+		run("obd poller", func(ctx context.Context) error { return a.poller.Run(ctx, nil) })
+	}
 	run("heartbeat", a.runHeartbeat)
 	wg.Wait()
 	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
@@ -162,19 +247,45 @@ func (a *Agent) runSource(ctx context.Context) error {
 	pos := positionReporter{cfg: a.cfg.Position}
 	err := a.src.Run(ctx, func(fix gnss.Fix) error {
 		a.mu.Lock()
-		a.last = &fix
+		snap := a.state.SetFix(fix.Time, position(fix), fix.SpeedKph, fix.HasSpeed).Cur
 		a.mu.Unlock()
 		if reason := pos.observe(fix); reason != "" {
-			return a.emit(ctx, positionEvent(fix, reason))
+			return a.emit(ctx, positionEvent(fix, reason, snap))
 		}
 		return nil
 	})
-	if err == nil {
-		a.log.Info("gnss source ended; the agent keeps forwarding and sending heartbeats")
-		<-ctx.Done()
-		return nil
+	return a.sourceEnded(ctx, "gnss", err)
+}
+
+// runBus decodes the vehicle bus into the state.
+func (a *Agent) runBus(ctx context.Context) error {
+	apply := func(u update) {
+		if u.dtcs != nil {
+			a.state.SetDTCs(u.at, u.dtcs, u.source)
+			return
+		}
+		a.state.SetSignal(u.at, u.sig, u.value, u.source)
 	}
-	return err
+	err := a.bus.Run(ctx, func(f can.Frame) error {
+		if a.poller != nil {
+			a.poller.Receive(f)
+		}
+		a.mu.Lock()
+		a.decoder.decode(f, apply)
+		a.mu.Unlock()
+		return nil
+	})
+	return a.sourceEnded(ctx, "can", err)
+}
+
+// sourceEnded keeps the agent running when a replay reaches its end.
+func (a *Agent) sourceEnded(ctx context.Context, name string, err error) error {
+	if err != nil {
+		return err
+	}
+	a.log.Info("source ended; the agent keeps forwarding and sending heartbeats", "source", name)
+	<-ctx.Done()
+	return nil
 }
 
 func (a *Agent) runHeartbeat(ctx context.Context) error {
@@ -186,9 +297,9 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 			return nil
 		case now := <-t.C:
 			a.mu.Lock()
-			last := a.last
+			snap := a.state.Tick(now).Cur
 			a.mu.Unlock()
-			if err := a.emit(ctx, heartbeatEvent(now, now.Sub(a.start), last)); err != nil {
+			if err := a.emit(ctx, heartbeatEvent(now, now.Sub(a.start), snap)); err != nil {
 				return err
 			}
 		}

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
+	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/outbox"
+	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/fleetwire/fleetwire/shared/event"
 )
@@ -14,6 +18,8 @@ type Config struct {
 	Hub      HubConfig      `koanf:"hub"`
 	Store    StoreConfig    `koanf:"store"`
 	GNSS     GNSSConfig     `koanf:"gnss"`
+	CAN      CANConfig      `koanf:"can"`
+	State    StateConfig    `koanf:"state"`
 	Position PositionConfig `koanf:"position"`
 	// HeartbeatEvery is the heartbeat period.
 	HeartbeatEvery time.Duration `koanf:"heartbeat_every" doc:"period of heartbeat events (wall clock), > 0"`
@@ -42,11 +48,30 @@ type StoreConfig struct {
 	Policy   string        `koanf:"policy" doc:"when a limit is hit: drop-oldest (keep recording) or reject-new (keep the oldest)"`
 }
 
-// GNSSConfig selects the position source.
+// GNSSConfig selects the position source: exactly one of replay, serial, gpsd.
 type GNSSConfig struct {
-	Replay string  `koanf:"replay" doc:"NMEA 0183 log file to replay (the only source in this version)"`
+	Replay string  `koanf:"replay" doc:"NMEA 0183 log file to replay"`
 	Speed  float64 `koanf:"speed" doc:"replay pace: 1 real time, 10 ten times faster, 0 as fast as possible"`
 	Loop   bool    `koanf:"loop" doc:"replay the file again when it ends"`
+	Serial string  `koanf:"serial" doc:"serial device of an NMEA receiver, e.g. /dev/ttyUSB0"`
+	Baud   int     `koanf:"baud" doc:"serial line speed: 4800, 9600, 19200, 38400, 57600 or 115200"`
+	GPSD   string  `koanf:"gpsd" doc:"gpsd address host:port, e.g. 127.0.0.1:2947"`
+}
+
+// CANConfig selects the vehicle bus: a candump log to replay, or a live
+// SocketCAN interface (Linux), or neither.
+type CANConfig struct {
+	Replay    string        `koanf:"replay" doc:"candump log (-l/-L format) to replay; empty: none"`
+	Speed     float64       `koanf:"speed" doc:"replay pace: 1 real time, 0 as fast as possible"`
+	Loop      bool          `koanf:"loop" doc:"replay the log again when it ends"`
+	Interface string        `koanf:"interface" doc:"live SocketCAN interface such as can0 (Linux); empty: none"`
+	PollOBD   bool          `koanf:"poll_obd" doc:"on the live interface, poll OBD-II Mode 01 PIDs on 7DF"`
+	PollEvery time.Duration `koanf:"poll_every" doc:"period of one OBD-II polling cycle over all supported PIDs"`
+}
+
+// StateConfig tunes the vehicle state.
+type StateConfig struct {
+	Ignition string `koanf:"ignition" doc:"how ignition is derived: rpm (engine turning), voltage (alternator charging) or input"`
 }
 
 // PositionConfig decides when a position event is sent.
@@ -61,7 +86,9 @@ func Default() Config {
 		Vehicle:        VehicleConfig{Account: "demo", ID: "vehicle-1"},
 		Hub:            HubConfig{URL: "nats-leaf://127.0.0.1:7422", Domain: "hub"},
 		Store:          StoreConfig{Dir: "fleetwire-edge-data", MaxBytes: 256 << 20, MaxAge: 30 * 24 * time.Hour, Policy: string(outbox.PolicyDropOldest)},
-		GNSS:           GNSSConfig{Speed: 1},
+		GNSS:           GNSSConfig{Speed: 1, Baud: 9600},
+		CAN:            CANConfig{Speed: 1, PollEvery: time.Second},
+		State:          StateConfig{Ignition: string(state.IgnitionRPM)},
 		Position:       PositionConfig{Every: 10 * time.Second, DistanceM: 500},
 		HeartbeatEvery: time.Minute,
 		LogLevel:       "info",
@@ -93,11 +120,37 @@ func (c *Config) Validate() error {
 	default:
 		return config.Invalid("store.policy", c.Store.Policy, "drop-oldest or reject-new")
 	}
-	if c.GNSS.Replay == "" {
-		return config.Invalid("gnss.replay", c.GNSS.Replay, "the path of an NMEA 0183 log")
+	sources := 0
+	for _, v := range []string{c.GNSS.Replay, c.GNSS.Serial, c.GNSS.GPSD} {
+		if v != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return config.Invalid("gnss.replay", c.GNSS.Replay, "exactly one of gnss.replay (an NMEA log), gnss.serial (a device) or gnss.gpsd (host:port)")
 	}
 	if c.GNSS.Speed < 0 {
 		return config.Invalid("gnss.speed", c.GNSS.Speed, ">= 0")
+	}
+	if c.GNSS.Serial != "" && !slices.Contains(gnss.SerialBauds(), c.GNSS.Baud) {
+		return config.Invalid("gnss.baud", c.GNSS.Baud, fmt.Sprint(gnss.SerialBauds()))
+	}
+	if c.CAN.Replay != "" && c.CAN.Interface != "" {
+		return config.Invalid("can.interface", c.CAN.Interface, "empty when can.replay is set (one bus source)")
+	}
+	if c.CAN.Speed < 0 {
+		return config.Invalid("can.speed", c.CAN.Speed, ">= 0")
+	}
+	if c.CAN.PollOBD && c.CAN.Interface == "" {
+		return config.Invalid("can.poll_obd", c.CAN.PollOBD, "false unless can.interface names a live interface")
+	}
+	if c.CAN.PollEvery <= 0 {
+		return config.Invalid("can.poll_every", c.CAN.PollEvery, "a positive duration such as 1s")
+	}
+	switch state.IgnitionMode(c.State.Ignition) {
+	case state.IgnitionRPM, state.IgnitionVoltage, state.IgnitionInput:
+	default:
+		return config.Invalid("state.ignition", c.State.Ignition, "rpm, voltage or input")
 	}
 	if c.Position.Every <= 0 {
 		return config.Invalid("position.every", c.Position.Every, "a positive duration such as 10s")

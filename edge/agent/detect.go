@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/edge/gnss"
+	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
 )
 
@@ -38,18 +39,66 @@ func location(f gnss.Fix) *event.Location {
 		AltitudeM: round(f.AltitudeM, 1), FixQuality: f.FixQuality}
 }
 
-func positionEvent(f gnss.Fix, reason string) *event.Event {
-	data, _ := json.Marshal(event.PositionData{Reason: reason, Satellites: f.Satellites, HDOP: f.HDOP})
+func position(f gnss.Fix) state.Position {
+	return state.Position{Lat: f.Lat, Lon: f.Lon, HeadingDeg: f.HeadingDeg, AltitudeM: f.AltitudeM, FixQuality: f.FixQuality,
+		Satellites: f.Satellites, HDOP: f.HDOP, HasHeading: f.HasHeading, HasAltitude: f.HasAltitude}
+}
+
+func positionEvent(f gnss.Fix, reason string, snap state.Snapshot) *event.Event {
+	data, _ := json.Marshal(event.PositionData{Reason: reason, Satellites: f.Satellites, HDOP: f.HDOP, Vehicle: vehicleData(snap)})
 	return &event.Event{Type: event.TypePosition, OccurredAt: event.Time{Time: f.Time}, Location: location(f), Data: data}
 }
 
-func heartbeatEvent(now time.Time, uptime time.Duration, last *gnss.Fix) *event.Event {
-	data, _ := json.Marshal(event.HeartbeatData{UptimeS: int64(uptime.Seconds()), HasFix: last != nil})
+func heartbeatEvent(now time.Time, uptime time.Duration, snap state.Snapshot) *event.Event {
+	pos := snap.Position
+	data, _ := json.Marshal(event.HeartbeatData{UptimeS: int64(uptime.Seconds()), HasFix: pos.Valid(), Vehicle: vehicleData(snap)})
 	e := &event.Event{Type: event.TypeHeartbeat, OccurredAt: event.Time{Time: now}, Data: data}
-	if last != nil {
-		e.Location = location(*last)
+	if !pos.At.IsZero() {
+		p := pos.Value
+		e.Location = &event.Location{Lat: p.Lat, Lon: p.Lon, HeadingDeg: round(p.HeadingDeg, 1), AltitudeM: round(p.AltitudeM, 1), FixQuality: p.FixQuality}
+		if r, ok := snap.Speed(); ok {
+			e.Location.SpeedKph = round(r.Value, 2)
+		}
 	}
 	return e
+}
+
+// vehicleData is the fresh vehicle-bus part of a snapshot, nil when the
+// bus reports nothing.
+func vehicleData(s state.Snapshot) *event.VehicleData {
+	var v event.VehicleData
+	some := false
+	val := func(sig state.Signal, digits int) *float64 {
+		x, ok := s.Value(sig)
+		if !ok {
+			return nil
+		}
+		some = true
+		x = round(x, digits)
+		return &x
+	}
+	v.RPM = val(state.SignalRPM, 0)
+	v.FuelLevelPct = val(state.SignalFuelLevel, 1)
+	v.FuelRateLph = val(state.SignalFuelRate, 2)
+	v.OdometerKm = val(state.SignalOdometer, 1)
+	v.EngineHours = val(state.SignalEngineHours, 2)
+	v.CoolantC = val(state.SignalCoolant, 0)
+	v.BatteryV = val(state.SignalBattery, 2)
+	if r, ok := s.Speed(); ok && r.Source != state.SourceGNSS {
+		x := round(r.Value, 1)
+		v.SpeedKph, v.SpeedSource, some = &x, string(r.Source), true
+	}
+	if s.Ignition.Valid() {
+		on := s.Ignition.Value
+		v.Ignition, some = &on, true
+	}
+	if s.DTCs.Valid() && len(s.DTCs.Value) > 0 {
+		v.DTCs, some = s.DTCs.Value, true
+	}
+	if !some {
+		return nil
+	}
+	return &v
 }
 
 func round(v float64, digits int) float64 {

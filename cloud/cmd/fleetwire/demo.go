@@ -26,27 +26,35 @@ import (
 type demoConfig struct {
 	Data          string        `koanf:"data" doc:"directory for the hub's and vehicles' stores (empty: a temporary directory removed on exit)"`
 	NMEA          string        `koanf:"nmea" doc:"directory holding the three recorded drives"`
+	CAN           string        `koanf:"can" doc:"directory holding the recorded OBD-II and J1939 captures"`
 	Speed         float64       `koanf:"speed" doc:"replay pace of the drives: 1 real time, 10 ten times faster"`
 	PositionEvery time.Duration `koanf:"position_every" doc:"position event period per vehicle (device time)"`
 	Heartbeat     time.Duration `koanf:"heartbeat" doc:"heartbeat period per vehicle"`
 	LogLevel      string        `koanf:"log_level" doc:"log level of the components (the webhooks are printed regardless)"`
 }
 
-// The demo fleet: three real drives from testdata/nmea/genivi.
-var demoVehicles = []struct{ id, registration, name, file string }{
-	{"regensburg-1", "R-FW 101", "Regensburg van", "20100411_Geko_Regensburg.txt"},
-	{"munich-1", "M-FW 202", "Munich car", "munich-gps.nmea"},
-	{"switzerland-1", "ZH-303", "Swiss truck", "20100403_Z205_Switzerland.txt"},
+// The demo fleet: three real drives from testdata/nmea/genivi; the Munich
+// car replays a real OBD-II capture on its bus, the Swiss truck a J1939 one.
+var demoVehicles = []struct{ id, registration, name, file, bus string }{
+	{"regensburg-1", "R-FW 101", "Regensburg van", "20100411_Geko_Regensburg.txt", ""},
+	{"munich-1", "M-FW 202", "Munich car", "munich-gps.nmea", "canedge-obd2-car-7512BE4D.log"},
+	{"switzerland-1", "ZH-303", "Swiss truck", "20100403_Z205_Switzerland.txt", "canedge-j1939-heavy-vehicle-11111111-first60s.log"},
 }
 
 func demo(ctx context.Context, args []string) error {
-	cfg := demoConfig{NMEA: filepath.Join("testdata", "nmea", "genivi"), Speed: 1, PositionEvery: 5 * time.Second, Heartbeat: 30 * time.Second, LogLevel: "warn"}
+	cfg := demoConfig{NMEA: filepath.Join("testdata", "nmea", "genivi"), CAN: filepath.Join("testdata", "can"), Speed: 1, PositionEvery: 5 * time.Second, Heartbeat: 30 * time.Second, LogLevel: "warn"}
 	if err := cli.Load("fleetwire demo", args, &cfg, os.Stderr); err != nil {
 		return err
 	}
 	for _, v := range demoVehicles {
 		if _, err := os.Stat(filepath.Join(cfg.NMEA, v.file)); err != nil {
 			return fmt.Errorf("demo: drive %s not found in %q: run from the repository root or pass --nmea DIR (%w)", v.file, cfg.NMEA, err)
+		}
+		if v.bus == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(cfg.CAN, v.bus)); err != nil {
+			return fmt.Errorf("demo: capture %s not found in %q: run from the repository root or pass --can DIR (%w)", v.bus, cfg.CAN, err)
 		}
 	}
 	if cfg.Data == "" {
@@ -116,6 +124,9 @@ func demo(ctx context.Context, args []string) error {
 		acfg.Hub.URL = srv.Hub().LeafURL()
 		acfg.Store.Dir = filepath.Join(cfg.Data, v.id)
 		acfg.GNSS = agent.GNSSConfig{Replay: filepath.Join(cfg.NMEA, v.file), Speed: cfg.Speed, Loop: true}
+		if v.bus != "" {
+			acfg.CAN = agent.CANConfig{Replay: filepath.Join(cfg.CAN, v.bus), Speed: cfg.Speed, Loop: true, PollEvery: time.Second}
+		}
 		acfg.Position.Every = cfg.PositionEvery
 		acfg.HeartbeatEvery = cfg.Heartbeat
 		a, err := agent.New(acfg, agent.WithLogger(log))
@@ -160,10 +171,35 @@ func printAttempt(w io.Writer, a dispatch.Attempt) {
 		fmt.Fprintf(w, "✗ %-9s %-14s seq %-4d %s  attempt %d: %v\n", a.EventType, a.Vehicle, a.Seq, where, a.Number, a.Err)
 		return
 	}
+	where += vehicleSummary(e)
 	latency := fmt.Sprintf("hub→receiver %s", a.EndToEnd.Round(time.Millisecond))
 	// With --speed above 1 the replayed device clock runs ahead of ours.
 	if since := time.Since(e.OccurredAt.Time); since >= 0 {
 		latency = fmt.Sprintf("%s after it happened (%s)", since.Round(time.Millisecond), latency)
 	}
 	fmt.Fprintf(w, "✔ %-9s %-14s seq %-4d %s  %s\n", a.EventType, a.Vehicle, a.Seq, where, latency)
+}
+
+// vehicleSummary shows the vehicle-bus values an event carries, if any.
+func vehicleSummary(e event.Event) string {
+	var d struct {
+		Vehicle *event.VehicleData `json:"vehicle"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil || d.Vehicle == nil {
+		return ""
+	}
+	v, out := d.Vehicle, ""
+	add := func(format string, x *float64) {
+		if x != nil {
+			out += fmt.Sprintf(format, *x)
+		}
+	}
+	add("  %4.0f rpm", v.RPM)
+	add("  fuel %.0f%%", v.FuelLevelPct)
+	add("  odo %.1f km", v.OdometerKm)
+	add("  coolant %.0f°C", v.CoolantC)
+	if len(v.DTCs) > 0 {
+		out += fmt.Sprintf("  %d DTCs", len(v.DTCs))
+	}
+	return out
 }
