@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/edge/can"
+	"github.com/fleetwire/fleetwire/edge/can/isotp"
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/obd"
 	"github.com/fleetwire/fleetwire/edge/outbox"
@@ -25,6 +26,7 @@ type Agent struct {
 	cfg     Config
 	src     gnss.Source
 	bus     can.Source  // nil without a vehicle bus
+	sender  can.Sender  // the live bus, for ISO-TP flow control; nil on a replay
 	poller  *obd.Poller // nil unless polling a live interface
 	closers []io.Closer // sources opened by New, closed when Run ends
 	log     *slog.Logger
@@ -66,8 +68,16 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 		o(a)
 	}
 	a.log = a.log.With("vehicle", cfg.Vehicle.ID)
+	if s, ok := a.bus.(can.Sender); ok {
+		a.sender = s
+	}
 	var err error
-	if a.state, err = state.New(state.Config{Ignition: state.IgnitionMode(cfg.State.Ignition)}); err != nil {
+	maxAge := map[state.Signal]time.Duration{}
+	for name, d := range cfg.State.MaxAge {
+		sig, _ := state.ParseSignal(name) // validated by cfg.Validate
+		maxAge[sig] = d
+	}
+	if a.state, err = state.New(state.Config{Ignition: state.IgnitionMode(cfg.State.Ignition), MaxAge: maxAge}); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	a.decoder = newBusDecoder(a.log)
@@ -115,7 +125,7 @@ func (a *Agent) openSources() error {
 			if err != nil {
 				return fmt.Errorf("agent: can.interface: %w", err)
 			}
-			a.bus, a.closers = conn, append(a.closers, conn)
+			a.bus, a.sender, a.closers = conn, conn, append(a.closers, conn)
 			if c.CAN.PollOBD {
 				p, err := obd.NewPoller(conn, obd.PollerOptions{Interval: c.CAN.PollEvery, Logger: a.log})
 				if err != nil {
@@ -270,12 +280,24 @@ func (a *Agent) runBus(ctx context.Context) error {
 		if a.poller != nil {
 			a.poller.Receive(f)
 		}
+		if a.sender != nil && isOBDFirstFrame(f) {
+			// Let the ECU send the rest of a multi-frame answer (a VIN,
+			// a DTC list): on a live bus nobody else will.
+			if err := a.sender.Send(ctx, isotp.FlowControl(f.ID)); err != nil {
+				a.log.Warn("vehicle bus: flow control not sent", "ecu", f.ID, "err", err)
+			}
+		}
 		a.mu.Lock()
 		a.decoder.decode(f, apply)
 		a.mu.Unlock()
 		return nil
 	})
 	return a.sourceEnded(ctx, "can", err)
+}
+
+// isOBDFirstFrame reports an ISO-TP first frame from an OBD-II ECU (7E8–7EF).
+func isOBDFirstFrame(f can.Frame) bool {
+	return !f.Extended && f.ID >= 0x7E8 && f.ID <= 0x7EF && f.Len > 0 && f.Data[0]>>4 == 1
 }
 
 // sourceEnded keeps the agent running when a replay reaches its end.

@@ -72,6 +72,8 @@ type CANConfig struct {
 // StateConfig tunes the vehicle state.
 type StateConfig struct {
 	Ignition string `koanf:"ignition" doc:"how ignition is derived: rpm (engine turning), voltage (alternator charging) or input"`
+	// MaxAge overrides how long a signal stays fresh, by signal name.
+	MaxAge map[string]time.Duration `koanf:"max_age" doc:"per-signal freshness, e.g. {rpm: 5s, fuel_level: 5m}; older readings are stale, never reused"`
 }
 
 // PositionConfig decides when a position event is sent.
@@ -146,6 +148,11 @@ func (c *Config) Validate() error {
 	}
 	if c.CAN.PollEvery <= 0 {
 		return config.Invalid("can.poll_every", c.CAN.PollEvery, "a positive duration such as 1s")
+	}
+	for name, d := range c.State.MaxAge {
+		if _, ok := state.ParseSignal(name); !ok || d <= 0 {
+			return config.Invalid("state.max_age."+name, d, "a known signal (speed, gnss_speed, rpm, coolant, fuel_level, battery, odometer, …) with a positive duration")
+		}
 	}
 	switch state.IgnitionMode(c.State.Ignition) {
 	case state.IgnitionRPM, state.IgnitionVoltage, state.IgnitionInput:
