@@ -1,15 +1,18 @@
 package can
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/fleetwire/fleetwire/edge/internal/lines"
+	"github.com/fleetwire/fleetwire/edge/internal/runguard"
+	"github.com/fleetwire/fleetwire/edge/internal/skipwarn"
+	"github.com/fleetwire/fleetwire/edge/internal/unblock"
 )
 
 // Stats counts what a source has read, decoded and emitted since it was
@@ -37,30 +40,21 @@ const maxLineBytes = 4096
 // applies the interface filter, counts what happens on the way and warns,
 // rate-limited, about input it skips.
 type pipeline struct {
-	name    string
-	iface   string // only frames from this interface; "" for all
-	log     *slog.Logger
-	now     func() time.Time
-	running atomic.Bool
+	name  string
+	iface string // only frames from this interface; "" for all
+	log   *slog.Logger
+	guard runguard.Guard
+	skips skipwarn.Reporter // only the goroutine running the source uses it
 
 	mu    sync.Mutex // guards stats, which Stats reads while Run runs
 	stats Stats
-
-	// Skipped input not yet reported, and when the last warning went out.
-	// Only the goroutine running the source touches these.
-	unreported int
-	example    error
-	warnedAt   time.Time
 }
 
 func newPipeline(name, iface string, log *slog.Logger, now func() time.Time) *pipeline {
 	if log == nil {
 		log = slog.Default()
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &pipeline{name: name, iface: iface, log: log, now: now}
+	return &pipeline{name: name, iface: iface, log: log, skips: skipwarn.New(log, now, name, warnEvery)}
 }
 
 // Stats returns the counts so far. It is safe to call while the source runs.
@@ -70,37 +64,32 @@ func (p *pipeline) Stats() Stats {
 	return p.stats
 }
 
-// start marks the pipeline as running; the returned func marks it stopped.
-func (p *pipeline) start() (stop func(), err error) {
-	if !p.running.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("%w: %s", ErrRunning, p.name)
-	}
-	return func() { p.running.Store(false) }, nil
-}
+// start marks the pipeline as running, or fails with ErrRunning if it
+// is; stop marks it stopped.
+func (p *pipeline) start() error { return p.guard.Start(ErrRunning, p.name) }
+func (p *pipeline) stop()        { p.guard.Stop() }
 
 // run reads candump lines from r to its end and passes each frame to
 // deliver. It returns nil at the end of r, ctx.Err() when ctx is done, a
 // read error wrapped, or what deliver returned, as is. Cancellation is
 // noticed between lines, and during a blocked Read if r has read
-// deadlines (see unblockOnCancel).
+// deadlines (see unblock.ReadsOnCancel): a pipe or socket opened as
+// *os.File, a net.Conn.
 func (p *pipeline) run(ctx context.Context, r io.Reader, deliver func(Frame) error) error {
-	// A pipe or socket opened as *os.File, or a net.Conn, has deadlines.
-	if d, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok {
-		defer unblockOnCancel(ctx, d.SetReadDeadline)()
-	}
-	lines := bufio.NewReaderSize(r, maxLineBytes)
+	defer unblock.ReadsOnCancel(ctx, r)()
+	in := lines.NewReader(r, maxLineBytes)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := readLine(lines)
+		line, err := in.Next()
 		switch {
-		case errors.Is(err, errLineTooLong):
+		case errors.Is(err, lines.ErrTooLong):
 			p.mu.Lock()
 			p.stats.Lines++
 			p.stats.Malformed++
 			p.mu.Unlock()
-			p.note(fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, maxLineBytes))
+			p.skips.Skip(fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, maxLineBytes))
 			p.warn()
 			continue
 		case err != nil && !errors.Is(err, io.EOF):
@@ -180,21 +169,16 @@ func (p *pipeline) countLocked(err error) {
 }
 
 // pass hands a decoded frame to deliver, or notes why it could not be
-// decoded. Unsupported input is counted but not warned about.
+// decoded for the next warning. Unsupported input is counted but not
+// warned about.
 func (p *pipeline) pass(f Frame, err error, deliver func(Frame) error) error {
 	switch {
 	case err == nil:
 		return deliver(f)
 	case !errors.Is(err, ErrUnsupported):
-		p.note(err)
+		p.skips.Skip(err)
 	}
 	return nil
-}
-
-// note records input skipped because of err for the next warning.
-func (p *pipeline) note(err error) {
-	p.unreported++
-	p.example = err
 }
 
 // emit hands f to the caller's emit and counts it.
@@ -208,57 +192,5 @@ func (p *pipeline) emit(emit func(Frame) error, f Frame) error {
 	return nil
 }
 
-// warn logs skipped input not reported yet, at most once per warnEvery,
-// with the number skipped since the last warning and the latest problem as
-// an example.
-func (p *pipeline) warn() {
-	if p.unreported == 0 {
-		return
-	}
-	now := p.now()
-	if !p.warnedAt.IsZero() && now.Sub(p.warnedAt) < warnEvery {
-		return
-	}
-	p.log.Warn("can: skipping invalid input",
-		"source", p.name,
-		"skipped", p.unreported,
-		"example", p.example.Error())
-	p.unreported, p.example, p.warnedAt = 0, nil, now
-}
-
-// unblockOnCancel makes a Read (or Write) blocked on a file or connection
-// return when ctx is cancelled, by setting its deadline in the past with
-// setDeadline. The returned func undoes that, clearing the deadline for
-// the next reader.
-func unblockOnCancel(ctx context.Context, setDeadline func(time.Time) error) (undo func()) {
-	set := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(set)
-		_ = setDeadline(time.Unix(1, 0))
-	})
-	return func() {
-		if !stop() { // the deadline was set, or is being set
-			<-set
-			_ = setDeadline(time.Time{})
-		}
-	}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns the next line, its terminator included, or
-// errLineTooLong after skipping a line longer than the buffer. At the end
-// of the input it returns the last, unterminated line with io.EOF.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
-	}
-	for errors.Is(err, bufio.ErrBufferFull) {
-		_, err = r.ReadSlice('\n')
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return nil, errLineTooLong
-}
+// warn logs skipped input not reported yet, at most once per warnEvery.
+func (p *pipeline) warn() { p.skips.Warn("can: skipping invalid input") }

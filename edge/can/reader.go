@@ -48,11 +48,10 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 // reader has read deadlines (an *os.File pipe, a net.Conn). Run does not
 // close the underlying reader. A second concurrent Run returns ErrRunning.
 func (r *Reader) Run(ctx context.Context, emit func(Frame) error) error {
-	stop, err := r.pipe.start()
-	if err != nil {
+	if err := r.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer r.pipe.stop()
 	return r.pipe.run(ctx, r.r, func(f Frame) error { return r.pipe.emit(emit, f) })
 }
 

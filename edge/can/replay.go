@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/fleetwire/fleetwire/edge/internal/replay"
 )
 
 // ReplayOptions configures a Replay.
@@ -52,15 +54,8 @@ func NewReplay(path string, opts ReplayOptions) (*Replay, error) {
 	if math.IsNaN(opts.Speed) || math.IsInf(opts.Speed, 0) || opts.Speed < 0 {
 		return nil, fmt.Errorf("can: replay %s: speed %v is neither 0 (as fast as possible) nor a positive number", path, opts.Speed)
 	}
-	f, err := os.Open(path)
+	f, err := replay.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("can: replay: %w", err)
-	}
-	if info, err := f.Stat(); err != nil || info.IsDir() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("%s is a directory", path)
-		}
 		return nil, fmt.Errorf("can: replay: %w", err)
 	}
 	if opts.Now == nil {
@@ -85,14 +80,12 @@ func (r *Replay) Stats() Stats { return r.pipe.Stats() }
 // Loop it only returns on cancellation or an error, including ErrNoFrames
 // when a pass emits nothing. A second concurrent Run returns ErrRunning.
 func (r *Replay) Run(ctx context.Context, emit func(Frame) error) error {
-	stop, err := r.pipe.start()
-	if err != nil {
+	if err := r.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer r.pipe.stop()
 
-	stamp := stamper{rebase: r.opts.Rebase, started: r.opts.Now()}
-	pace := pacer{speed: r.opts.Speed, now: r.opts.Now}
+	pace := replay.NewPacer(replay.Options{Speed: r.opts.Speed, Rebase: r.opts.Rebase, Now: r.opts.Now})
 	for {
 		if _, err := r.file.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("can: replay: %w", err)
@@ -100,8 +93,8 @@ func (r *Replay) Run(ctx context.Context, emit func(Frame) error) error {
 		emitted := 0
 		err := r.pipe.run(ctx, r.file, func(f Frame) error {
 			if !f.Time.IsZero() {
-				f.Time = stamp.stamp(f.Time)
-				if err := pace.wait(ctx, f.Time); err != nil {
+				var err error
+				if f.Time, err = pace.Pace(ctx, f.Time); err != nil {
 					return err
 				}
 			}
@@ -121,7 +114,7 @@ func (r *Replay) Run(ctx context.Context, emit func(Frame) error) error {
 		if emitted == 0 {
 			return fmt.Errorf("can: replay %s: %w", r.path, ErrNoFrames)
 		}
-		stamp.nextPass()
+		pace.NextPass()
 	}
 }
 
@@ -135,100 +128,4 @@ func (r *Replay) logFinished() {
 		"unsupported", s.Unsupported,
 		"malformed", s.Malformed,
 		"emitted", s.Emitted)
-}
-
-// stamper maps the frame times of the file to the times emitted: shifted
-// to start when Run started (rebase), and moved on by one pass length per
-// loop.
-type stamper struct {
-	rebase  bool
-	started time.Time // wall-clock time Run started
-
-	origin    time.Time // the file time of the first frame
-	hasOrigin bool
-	offset    time.Duration // of this pass from the first, for loops
-
-	// The current pass: its number of timed frames, and the file times of
-	// its first, second and last one.
-	n                     int
-	first, second, latest time.Time
-}
-
-func (s *stamper) stamp(t time.Time) time.Time {
-	switch s.n {
-	case 0:
-		s.first = t
-	case 1:
-		s.second = t
-	}
-	s.n++
-	s.latest = t
-	if !s.hasOrigin {
-		s.origin, s.hasOrigin = t, true
-	}
-	base := s.origin
-	if s.rebase {
-		base = s.started
-	}
-	return base.Add(s.offset + t.Sub(s.origin))
-}
-
-// nextPass prepares the stamps of the next pass.
-func (s *stamper) nextPass() {
-	if s.n == 0 {
-		return
-	}
-	step := time.Second
-	if s.n > 1 {
-		step = max(s.second.Sub(s.first), 0)
-	}
-	s.offset += s.latest.Sub(s.first) + step
-	s.n = 0
-}
-
-// pacer spaces the frames out: the frame stamped t is due at the
-// wall-clock time the first frame went out plus (t − first stamp) / speed.
-// Being late (a slow emit) is caught up on, not accumulated.
-type pacer struct {
-	speed float64
-	now   func() time.Time
-
-	started     bool
-	first, wall time.Time // stamp and wall-clock time of the first frame
-}
-
-// wait blocks until the frame stamped t is due, or ctx is done.
-func (p *pacer) wait(ctx context.Context, t time.Time) error {
-	if p.speed == 0 {
-		return nil
-	}
-	if !p.started {
-		p.started, p.first, p.wall = true, t, p.now()
-		return nil
-	}
-	due := p.wall.Add(scale(t.Sub(p.first), 1/p.speed))
-	d := due.Sub(p.now())
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
-// scale multiplies d by f, saturating instead of overflowing.
-func scale(d time.Duration, f float64) time.Duration {
-	x := float64(d) * f
-	switch {
-	case x >= math.MaxInt64:
-		return math.MaxInt64
-	case x <= math.MinInt64:
-		return math.MinInt64
-	}
-	return time.Duration(x)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fleetwire/fleetwire/edge/internal/unblock"
 )
 
 // A Conn is a live SocketCAN interface ("can0", "vcan0") opened as a raw
@@ -83,12 +85,11 @@ func (c *Conn) Stats() Stats { return c.pipe.Stats() }
 // for the contract. Cancellation unblocks a read in progress. A second
 // concurrent Run returns ErrRunning.
 func (c *Conn) Run(ctx context.Context, emit func(Frame) error) error {
-	stop, err := c.pipe.start()
-	if err != nil {
+	if err := c.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
-	defer unblockOnCancel(ctx, c.file.SetReadDeadline)()
+	defer c.pipe.stop()
+	defer unblock.OnCancel(ctx, c.file.SetReadDeadline)()
 	deliver := func(f Frame) error { return c.pipe.emit(emit, f) }
 	var buf [canFDFrameSize]byte
 	for {
@@ -126,7 +127,7 @@ func (c *Conn) Send(ctx context.Context, f Frame) error {
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	defer unblockOnCancel(ctx, c.file.SetWriteDeadline)()
+	defer unblock.OnCancel(ctx, c.file.SetWriteDeadline)()
 	retryUntil := time.Now().Add(sendRetryFor)
 	for {
 		if err := ctx.Err(); err != nil {

@@ -1,7 +1,6 @@
 package gnss
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +12,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/fleetwire/fleetwire/edge/internal/lines"
 )
 
 // DefaultGPSDAddr is where gpsd listens unless told otherwise.
@@ -186,11 +187,10 @@ type gpsdSky struct {
 // closes the connection, so Run returns promptly even while it waits for
 // gpsd.
 func (g *GPSD) Run(ctx context.Context, emit func(Fix) error) error {
-	stop, err := g.pipe.start()
-	if err != nil {
+	if err := g.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer g.pipe.stop()
 
 	var st gpsdRun
 	deliver := func(fix Fix) error {
@@ -259,11 +259,11 @@ func (g *GPSD) session(ctx context.Context, st *gpsdRun, deliver func(Fix) error
 	if _, err := conn.Write(g.watch); err != nil {
 		return fmt.Errorf("send WATCH: %w", err)
 	}
-	lines := bufio.NewReaderSize(conn, maxGPSDLine)
+	in := lines.NewReader(conn, maxGPSDLine)
 	for {
-		line, err := readLine(lines)
+		line, err := in.Next()
 		switch {
-		case errors.Is(err, errLineTooLong):
+		case errors.Is(err, lines.ErrTooLong):
 			g.pipe.count(&g.pipe.stats.Lines)
 			g.pipe.skipped(&g.pipe.stats.Malformed, fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, maxGPSDLine))
 			g.warn()
@@ -384,21 +384,7 @@ func (g *GPSD) connected(st *gpsdRun, release string) {
 }
 
 // warn logs skipped input not reported yet, like pipeline.warn.
-func (g *GPSD) warn() {
-	p := g.pipe
-	if p.unreported == 0 {
-		return
-	}
-	now := p.now()
-	if !p.warnedAt.IsZero() && now.Sub(p.warnedAt) < warnEvery {
-		return
-	}
-	p.log.Warn("gnss: skipping invalid gpsd input",
-		"source", p.name,
-		"skipped", p.unreported,
-		"example", p.example.Error())
-	p.unreported, p.example, p.warnedAt = 0, nil, now
-}
+func (g *GPSD) warn() { g.pipe.skips.Warn("gnss: skipping invalid gpsd input") }
 
 // gpsdTPV is the part of a TPV report a Fix is made of. Absent fields
 // are nil.

@@ -1,7 +1,6 @@
 package gnss
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +8,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/fleetwire/fleetwire/edge/internal/lines"
+	"github.com/fleetwire/fleetwire/edge/internal/runguard"
+	"github.com/fleetwire/fleetwire/edge/internal/skipwarn"
+	"github.com/fleetwire/fleetwire/edge/internal/unblock"
 )
 
 // Stats counts what a source has read, decoded and emitted since it was
@@ -40,19 +43,14 @@ const maxLineBytes = 4096
 // → Assembler → Filter → deliver. It counts what happens on the way and
 // warns, rate-limited, about input it skips.
 type pipeline struct {
-	name    string
-	log     *slog.Logger
-	now     func() time.Time
-	running atomic.Bool
+	name  string
+	log   *slog.Logger
+	guard runguard.Guard
+	skips skipwarn.Reporter // only the goroutine running the source uses it
 
 	mu     sync.Mutex // guards stats and filter, which Stats reads
 	stats  Stats
 	filter *Filter
-
-	// Skipped input not yet reported, and when the last warning went out.
-	unreported int
-	example    error
-	warnedAt   time.Time
 }
 
 func newPipeline(name string, log *slog.Logger, now func() time.Time, cfg FilterConfig) *pipeline {
@@ -65,7 +63,12 @@ func newPipeline(name string, log *slog.Logger, now func() time.Time, cfg Filter
 	if cfg.Now == nil {
 		cfg.Now = now
 	}
-	return &pipeline{name: name, log: log, now: now, filter: NewFilter(cfg)}
+	return &pipeline{
+		name:   name,
+		log:    log,
+		skips:  skipwarn.New(log, now, name, warnEvery),
+		filter: NewFilter(cfg),
+	}
 }
 
 // Stats returns the counts so far. It is safe to call while the source runs.
@@ -77,30 +80,27 @@ func (p *pipeline) Stats() Stats {
 	return s
 }
 
-// start marks the pipeline as running; the returned func marks it stopped.
-func (p *pipeline) start() (stop func(), err error) {
-	if !p.running.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("%w: %s", ErrRunning, p.name)
-	}
-	return func() { p.running.Store(false) }, nil
-}
+// start marks the pipeline as running, or fails with ErrRunning if it
+// is; stop marks it stopped.
+func (p *pipeline) start() error { return p.guard.Start(ErrRunning, p.name) }
+func (p *pipeline) stop()        { p.guard.Stop() }
 
 // run reads r to its end and passes each fix that the filter keeps to
 // deliver. It returns nil at the end of r, ctx.Err() when ctx is done, a
 // read error wrapped, or what deliver returned, as is. Cancellation is
 // noticed between lines, and during a blocked Read if r has read
-// deadlines (see unblockOnCancel).
+// deadlines (see unblock.ReadsOnCancel).
 func (p *pipeline) run(ctx context.Context, r io.Reader, deliver func(Fix) error) error {
-	defer unblockOnCancel(ctx, r)()
+	defer unblock.ReadsOnCancel(ctx, r)()
 	var asm Assembler
-	lines := bufio.NewReaderSize(r, maxLineBytes)
+	in := lines.NewReader(r, maxLineBytes)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := readLine(lines)
+		line, err := in.Next()
 		switch {
-		case errors.Is(err, errLineTooLong):
+		case errors.Is(err, lines.ErrTooLong):
 			p.count(&p.stats.Lines)
 			p.skipped(&p.stats.Malformed, fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, maxLineBytes))
 			p.warn()
@@ -201,65 +201,8 @@ func (p *pipeline) count(n *int) {
 // next warning.
 func (p *pipeline) skipped(n *int, err error) {
 	p.count(n)
-	p.unreported++
-	p.example = err
+	p.skips.Skip(err)
 }
 
-// warn logs skipped input not reported yet, at most once per warnEvery,
-// with the number skipped since the last warning and the latest problem as
-// an example.
-func (p *pipeline) warn() {
-	if p.unreported == 0 {
-		return
-	}
-	now := p.now()
-	if !p.warnedAt.IsZero() && now.Sub(p.warnedAt) < warnEvery {
-		return
-	}
-	p.log.Warn("gnss: skipping invalid NMEA input",
-		"source", p.name,
-		"skipped", p.unreported,
-		"example", p.example.Error())
-	p.unreported, p.example, p.warnedAt = 0, nil, now
-}
-
-// unblockOnCancel makes a Read blocked on r return when ctx is cancelled,
-// if r has read deadlines (a serial port opened as *os.File, a network
-// connection): it sets a deadline in the past. The returned func undoes
-// that, clearing the deadline for the next reader of r.
-func unblockOnCancel(ctx context.Context, r io.Reader) (undo func()) {
-	d, ok := r.(interface{ SetReadDeadline(time.Time) error })
-	if !ok {
-		return func() {}
-	}
-	set := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(set)
-		_ = d.SetReadDeadline(time.Unix(1, 0))
-	})
-	return func() {
-		if !stop() { // the deadline was set, or is being set
-			<-set
-			_ = d.SetReadDeadline(time.Time{})
-		}
-	}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns the next line, its terminator included, or
-// errLineTooLong after skipping a line longer than the buffer. At the end
-// of the input it returns the last, unterminated line with io.EOF.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
-	}
-	for errors.Is(err, bufio.ErrBufferFull) {
-		_, err = r.ReadSlice('\n')
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return nil, errLineTooLong
-}
+// warn logs skipped input not reported yet, at most once per warnEvery.
+func (p *pipeline) warn() { p.skips.Warn("gnss: skipping invalid NMEA input") }

@@ -48,11 +48,10 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 // Run reads until the end of the input and emits the fixes; see Source for
 // the contract. Run does not close the underlying reader.
 func (r *Reader) Run(ctx context.Context, emit func(Fix) error) error {
-	stop, err := r.pipe.start()
-	if err != nil {
+	if err := r.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer r.pipe.stop()
 	return r.pipe.run(ctx, r.r, func(fix Fix) error { return r.pipe.emit(emit, fix) })
 }
 

@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/fleetwire/fleetwire/edge/internal/replay"
 )
 
 // ReplayOptions configures a Replay.
@@ -48,15 +50,8 @@ func NewReplay(path string, opts ReplayOptions) (*Replay, error) {
 	if math.IsNaN(opts.Speed) || opts.Speed < 0 {
 		return nil, fmt.Errorf("gnss: replay %s: speed %v is neither 0 (as fast as possible) nor positive", path, opts.Speed)
 	}
-	f, err := os.Open(path)
+	f, err := replay.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("gnss: replay: %w", err)
-	}
-	if info, err := f.Stat(); err != nil || info.IsDir() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("%s is a directory", path)
-		}
 		return nil, fmt.Errorf("gnss: replay: %w", err)
 	}
 	if opts.Now == nil {
@@ -81,14 +76,12 @@ func (r *Replay) Stats() Stats { return r.pipe.Stats() }
 // Loop it only returns on cancellation or an error, including ErrNoFixes
 // when a pass emits nothing.
 func (r *Replay) Run(ctx context.Context, emit func(Fix) error) error {
-	stop, err := r.pipe.start()
-	if err != nil {
+	if err := r.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer r.pipe.stop()
 
-	stamp := stamper{rebase: r.opts.Rebase, started: r.opts.Now()}
-	pace := pacer{speed: r.opts.Speed, now: r.opts.Now}
+	pace := replay.NewPacer(replay.Options{Speed: r.opts.Speed, Rebase: r.opts.Rebase, Now: r.opts.Now})
 	for {
 		if _, err := r.file.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("gnss: replay: %w", err)
@@ -97,8 +90,8 @@ func (r *Replay) Run(ctx context.Context, emit func(Fix) error) error {
 		// keeps the passes in order.
 		r.pipe.resetFilter()
 		err := r.pipe.run(ctx, r.file, func(fix Fix) error {
-			fix.Time = stamp.stamp(fix.Time)
-			if err := pace.wait(ctx, fix.Time); err != nil {
+			var err error
+			if fix.Time, err = pace.Pace(ctx, fix.Time); err != nil {
 				return err
 			}
 			return r.pipe.emit(emit, fix)
@@ -110,7 +103,7 @@ func (r *Replay) Run(ctx context.Context, emit func(Fix) error) error {
 			r.logFinished()
 			return nil
 		}
-		if !stamp.nextPass() {
+		if !pace.NextPass() {
 			return fmt.Errorf("gnss: replay %s: %w", r.path, ErrNoFixes)
 		}
 	}
@@ -127,101 +120,4 @@ func (r *Replay) logFinished() {
 		"checksum_errors", s.ChecksumErrors,
 		"emitted", s.Emitted,
 		"dropped", s.Filter.Dropped())
-}
-
-// stamper maps the fix times of the file to the times emitted: shifted to
-// start when Run started (rebase), and moved on by one pass length per
-// loop.
-type stamper struct {
-	rebase  bool
-	started time.Time // wall-clock time Run started
-
-	origin Opt[time.Time] // the file time of the first fix
-	offset time.Duration  // of this pass from the first, for loops
-
-	// The current pass: its number of fixes, and the file times of its
-	// first, second and last fix.
-	n                     int
-	first, second, latest time.Time
-}
-
-func (s *stamper) stamp(t time.Time) time.Time {
-	switch s.n {
-	case 0:
-		s.first = t
-	case 1:
-		s.second = t
-	}
-	s.n++
-	s.latest = t
-	if !s.origin.OK {
-		s.origin = some(t)
-	}
-	base := s.origin.V
-	if s.rebase {
-		base = s.started
-	}
-	return base.Add(s.offset + t.Sub(s.origin.V))
-}
-
-// nextPass prepares the stamps of the next pass and reports whether this
-// pass had any fix.
-func (s *stamper) nextPass() bool {
-	if s.n == 0 {
-		return false
-	}
-	step := time.Second
-	if s.n > 1 {
-		step = s.second.Sub(s.first)
-	}
-	s.offset += s.latest.Sub(s.first) + step
-	s.n = 0
-	return true
-}
-
-// pacer spaces the fixes out: the fix stamped t is due at the wall-clock
-// time the first fix went out plus (t − first stamp) / speed. Being late
-// (a slow emit) is caught up on, not accumulated.
-type pacer struct {
-	speed float64
-	now   func() time.Time
-
-	started     bool
-	first, wall time.Time // stamp and wall-clock time of the first fix
-}
-
-// wait blocks until the fix stamped t is due, or ctx is done.
-func (p *pacer) wait(ctx context.Context, t time.Time) error {
-	if p.speed == 0 {
-		return nil
-	}
-	if !p.started {
-		p.started, p.first, p.wall = true, t, p.now()
-		return nil
-	}
-	due := p.wall.Add(scale(t.Sub(p.first), 1/p.speed))
-	d := due.Sub(p.now())
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
-// scale multiplies d by f, saturating instead of overflowing.
-func scale(d time.Duration, f float64) time.Duration {
-	x := float64(d) * f
-	switch {
-	case x >= math.MaxInt64:
-		return math.MaxInt64
-	case x <= math.MinInt64:
-		return math.MinInt64
-	}
-	return time.Duration(x)
 }

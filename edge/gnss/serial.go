@@ -84,11 +84,10 @@ func OpenSerial(path string, opts SerialOptions) (*Serial, error) {
 // or with an error wrapping ErrDeviceGone when the device goes away (see
 // Serial). Fix times come from the receiver.
 func (s *Serial) Run(ctx context.Context, emit func(Fix) error) error {
-	stop, err := s.pipe.start()
-	if err != nil {
+	if err := s.pipe.start(); err != nil {
 		return err
 	}
-	defer stop()
+	defer s.pipe.stop()
 	return s.pipe.run(ctx, ttyReader{s.f}, func(fix Fix) error { return s.pipe.emit(emit, fix) })
 }
 
