@@ -34,7 +34,8 @@ func TestOfflineEdge(t *testing.T) {
 	fixes := loadFixes(t, "munich-gps.nmea", 400)
 
 	v.drive(ctx, fixes[:50])
-	if _, err := c.rcv.WaitFor(ctx, 50); err != nil {
+	online := len(v.storedEvents()) // positions and the events they completed
+	if _, err := c.rcv.WaitFor(ctx, online); err != nil {
 		t.Fatal(err)
 	}
 	v.proxy.Cut()
@@ -42,8 +43,8 @@ func TestOfflineEdge(t *testing.T) {
 	v.shutdown()                // restarted from its store, still offline
 	v.start(ctx)
 	v.drive(ctx, fixes[150:250])
-	if n := len(c.rcv.Deliveries()); n != 50 {
-		t.Fatalf("%d deliveries while the vehicle was offline, want 50", n)
+	if n := len(c.rcv.Deliveries()); n != online {
+		t.Fatalf("%d deliveries while the vehicle was offline, want the %d sent before the cut", n, online)
 	}
 	v.proxy.Restore()
 	assertDelivered(t, ctx, c, v)

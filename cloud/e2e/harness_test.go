@@ -213,10 +213,22 @@ func (v *vehicle) shutdown() {
 	v.stop = nil
 }
 
-// drive feeds fixes to the agent and waits until each became a stored event.
+// positions counts the stored position events (one per fix here).
+func (v *vehicle) positions() int {
+	n := 0
+	for _, e := range v.storedEvents() {
+		if e.Type == event.TypePosition {
+			n++
+		}
+	}
+	return n
+}
+
+// drive feeds fixes to the agent and waits until each became a stored
+// position event (and the events it completed, stored before it).
 func (v *vehicle) drive(ctx context.Context, fixes []gnss.Fix) {
 	v.t.Helper()
-	want := len(v.storedEvents()) + len(fixes)
+	want := v.positions() + len(fixes)
 	for _, f := range fixes {
 		select {
 		case v.src <- f:
@@ -225,13 +237,13 @@ func (v *vehicle) drive(ctx context.Context, fixes []gnss.Fix) {
 		}
 	}
 	for {
-		n := len(v.storedEvents())
+		n := v.positions()
 		if n >= want {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			v.t.Fatalf("vehicle %s: %d of %d events stored", v.id, n, want)
+			v.t.Fatalf("vehicle %s: %d of %d positions stored", v.id, n, want)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

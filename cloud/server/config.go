@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/config"
+	"github.com/fleetwire/fleetwire/shared/event"
 )
 
 // Config is the cloud's configuration (fleetwire serve --config cloud.yaml).
@@ -15,6 +16,7 @@ type Config struct {
 	Dispatch      DispatchConfig              `koanf:"dispatch"`
 	API           APIConfig                   `koanf:"api"`
 	Subscriptions []subscription.Subscription `koanf:"subscriptions" doc:"webhook subscriptions (see the subscriptions[] keys)"`
+	Geofences     []GeofenceImport            `koanf:"geofences" doc:"GeoJSON files imported into the fence bucket at start (see the geofences[] keys)"`
 	LogLevel      string                      `koanf:"log_level" doc:"debug, info, warn or error"`
 }
 
@@ -43,6 +45,15 @@ type DispatchConfig struct {
 	Backoff          time.Duration `koanf:"backoff" doc:"wait before an event that failed is tried again, > 0 (events behind it wait)"`
 	AllowHTTP        bool          `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
 	AllowPrivate     bool          `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
+}
+
+// GeofenceImport is a GeoJSON file of fences for one account.
+type GeofenceImport struct {
+	Account      string   `koanf:"account" doc:"account the fences belong to"`
+	File         string   `koanf:"file" doc:"GeoJSON FeatureCollection: Polygon/MultiPolygon, Point+radius, LineString+bufferMeters"`
+	Tags         []string `koanf:"tags" doc:"tags added to every fence, e.g. depot, customer, low-emission-zone, route"`
+	IDProperty   string   `koanf:"id_property" doc:"property holding the fence id when features have no id"`
+	NameProperty string   `koanf:"name_property" doc:"property holding the fence name when features have no name"`
 }
 
 // APIConfig is the HTTP API.
@@ -88,6 +99,14 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return config.Invalid("log_level", c.LogLevel, "debug, info, warn or error")
+	}
+	for i, g := range c.Geofences {
+		if err := event.ValidToken("account", g.Account); err != nil {
+			return config.Invalid(fmt.Sprintf("geofences[%d].account", i), g.Account, "an account id (subject token)")
+		}
+		if g.File == "" {
+			return config.Invalid(fmt.Sprintf("geofences[%d].file", i), g.File, "a GeoJSON file")
+		}
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Subscriptions {

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
+	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // Server is a running cloud: hub, dispatcher and API.
@@ -74,6 +76,9 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Warn("hub shutdown", "err", err)
 		}
 	}()
+	if err := s.importFences(ctx); err != nil {
+		return err
+	}
 	d, err := dispatch.New(h.JS, dispatch.Config{
 		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries, Backoff: s.cfg.Dispatch.Backoff,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.onAttempt, Logger: s.log,
@@ -118,6 +123,23 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Wait()
 	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
 		return err
+	}
+	return nil
+}
+
+// importFences loads the configured GeoJSON files into the fence bucket,
+// from which every vehicle of the account mirrors them.
+func (s *Server) importFences(ctx context.Context) error {
+	store, err := fencestore.Open(ctx, s.hub.JS, s.cfg.Events.Replicas)
+	if err != nil {
+		return err
+	}
+	for i, g := range s.cfg.Geofences {
+		n, err := store.ImportFile(ctx, g.File, geofence.LoadOptions{Account: g.Account, Tags: g.Tags, IDProperty: g.IDProperty, NameProperty: g.NameProperty})
+		if err != nil {
+			return fmt.Errorf("server: geofences[%d] %s: %w", i, g.File, err)
+		}
+		s.log.Info("geofences imported", "account", g.Account, "file", g.File, "fences", n)
 	}
 	return nil
 }

@@ -12,11 +12,14 @@ import (
 
 	"github.com/fleetwire/fleetwire/edge/can"
 	"github.com/fleetwire/fleetwire/edge/can/isotp"
+	"github.com/fleetwire/fleetwire/edge/detect"
+	"github.com/fleetwire/fleetwire/edge/fences"
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/obd"
 	"github.com/fleetwire/fleetwire/edge/outbox"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go"
 )
@@ -37,9 +40,15 @@ type Agent struct {
 	ready   chan struct{}
 	onSent  func(*event.Event)
 
-	mu      sync.Mutex // guards state and decoder, fed by the GNSS and CAN goroutines
-	state   *state.Store
-	decoder *busDecoder
+	fences *fences.Sync // the account's geofences, mirrored from the hub
+
+	mu       sync.Mutex // guards what follows, fed by the GNSS, CAN and heartbeat goroutines
+	state    *state.Store
+	decoder  *busDecoder
+	pipeline *detect.Pipeline
+	inside   []*geofence.Fence // fences containing the last good fix
+	pending  []detect.Emission // found under mu, stored after it
+	collect  func(detect.Emission)
 }
 
 // Option adjusts an Agent.
@@ -81,6 +90,10 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	a.decoder = newBusDecoder(a.log)
+	if a.pipeline, err = detect.New(cfg.Detect); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	a.collect = func(em detect.Emission) { a.pending = append(a.pending, em) }
 	if err := a.openSources(); err != nil {
 		a.closeSources()
 		return nil, err
@@ -189,6 +202,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	run("forwarder", a.box.Forward)
+	run("fences", a.fences.Run)
 	run("gnss", a.runSource)
 	if a.bus != nil {
 		run("can", a.runBus)
@@ -237,6 +251,11 @@ func (a *Agent) open(ctx context.Context) error {
 		a.close()
 		return fmt.Errorf("agent: %w", err)
 	}
+	a.fences, err = fences.Open(ctx, a.nc, fences.Config{Account: a.cfg.Vehicle.Account, HubDomain: a.cfg.Hub.Domain, Logger: a.log})
+	if err != nil {
+		a.close()
+		return fmt.Errorf("agent: %w", err)
+	}
 	return nil
 }
 
@@ -257,10 +276,16 @@ func (a *Agent) runSource(ctx context.Context) error {
 	pos := positionReporter{cfg: a.cfg.Position}
 	err := a.src.Run(ctx, func(fix gnss.Fix) error {
 		a.mu.Lock()
-		snap := a.state.SetFix(fix.Time, position(fix), fix.SpeedKph, fix.HasSpeed).Cur
+		ch := a.state.SetFix(fix.Time, position(fix), fix.SpeedKph, fix.HasSpeed)
+		a.locateLocked(ch.Cur)
+		found := a.detectLocked(ch)
 		a.mu.Unlock()
+		// Events the fix completed first, then the position it brings.
+		if err := a.emitDetected(ctx, found, ch.Cur); err != nil {
+			return err
+		}
 		if reason := pos.observe(fix); reason != "" {
-			return a.emit(ctx, positionEvent(fix, reason, snap))
+			return a.emit(ctx, positionEvent(fix, reason, ch.Cur))
 		}
 		return nil
 	})
@@ -269,12 +294,16 @@ func (a *Agent) runSource(ctx context.Context) error {
 
 // runBus decodes the vehicle bus into the state.
 func (a *Agent) runBus(ctx context.Context) error {
+	var found []detect.Emission
+	var last state.Snapshot
 	apply := func(u update) {
+		var ch state.Change
 		if u.dtcs != nil {
-			a.state.SetDTCs(u.at, u.dtcs, u.source)
-			return
+			ch = a.state.SetDTCs(u.at, u.dtcs, u.source)
+		} else {
+			ch = a.state.SetSignal(u.at, u.sig, u.value, u.source)
 		}
-		a.state.SetSignal(u.at, u.sig, u.value, u.source)
+		found, last = append(found, a.detectLocked(ch)...), ch.Cur
 	}
 	err := a.bus.Run(ctx, func(f can.Frame) error {
 		if a.poller != nil {
@@ -288,9 +317,10 @@ func (a *Agent) runBus(ctx context.Context) error {
 			}
 		}
 		a.mu.Lock()
+		found = nil
 		a.decoder.decode(f, apply)
 		a.mu.Unlock()
-		return nil
+		return a.emitDetected(ctx, found, last)
 	})
 	return a.sourceEnded(ctx, "can", err)
 }
@@ -319,13 +349,53 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 			return nil
 		case now := <-t.C:
 			a.mu.Lock()
-			snap := a.state.Tick(now).Cur
+			ch := a.state.Tick(now)
+			found := a.detectLocked(ch)
 			a.mu.Unlock()
-			if err := a.emit(ctx, heartbeatEvent(now, now.Sub(a.start), snap)); err != nil {
+			if err := a.emitDetected(ctx, found, ch.Cur); err != nil {
+				return err
+			}
+			if err := a.emit(ctx, heartbeatEvent(now, now.Sub(a.start), ch.Cur)); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// locateLocked looks up the fences around a new fix; a fix too poor to
+// decide on leaves none (detectors then wait for a better one).
+func (a *Agent) locateLocked(snap state.Snapshot) {
+	a.inside = a.inside[:0]
+	if a.cfg.Detect.GNSS.Accepts(snap.Position) {
+		p := snap.Position.Value
+		a.inside = a.fences.Index().Lookup(p.Lat, p.Lon, a.inside)
+	}
+}
+
+// detectLocked runs the detectors over one state change and returns what
+// they found (nil almost always, without allocating).
+func (a *Agent) detectLocked(ch state.Change) []detect.Emission {
+	a.pending = a.pending[:0]
+	a.pipeline.Detect(detect.Input{Change: ch, Fences: a.inside}, a.collect)
+	if len(a.pending) == 0 {
+		return nil
+	}
+	return append([]detect.Emission(nil), a.pending...)
+}
+
+// emitDetected stores the detected events.
+func (a *Agent) emitDetected(ctx context.Context, found []detect.Emission, snap state.Snapshot) error {
+	for _, em := range found {
+		e, err := detectionEvent(em, snap)
+		if err != nil {
+			a.log.Error("detected event not encodable, dropped", "type", em.Type, "err", err)
+			continue
+		}
+		if err := a.emit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // emit stores an event. A full store under reject-new is logged and counted
@@ -334,6 +404,10 @@ func (a *Agent) emit(ctx context.Context, e *event.Event) error {
 	e.Vehicle = event.Vehicle{ID: a.cfg.Vehicle.ID, Registration: a.cfg.Vehicle.Registration, Name: a.cfg.Vehicle.Name}
 	err := a.box.Append(ctx, e)
 	if errors.Is(err, outbox.ErrFull) {
+		return nil
+	}
+	if errors.Is(err, event.ErrInvalid) { // a bug, not a reason to stop recording
+		a.log.Error("event rejected as invalid, dropped", "type", e.Type, "err", err)
 		return nil
 	}
 	if err != nil {

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/fleetwire/fleetwire/edge/detect"
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/outbox"
 	"github.com/fleetwire/fleetwire/edge/state"
@@ -21,6 +23,7 @@ type Config struct {
 	CAN      CANConfig      `koanf:"can"`
 	State    StateConfig    `koanf:"state"`
 	Position PositionConfig `koanf:"position"`
+	Detect   detect.Config  `koanf:"detect"`
 	// HeartbeatEvery is the heartbeat period.
 	HeartbeatEvery time.Duration `koanf:"heartbeat_every" doc:"period of heartbeat events (wall clock), > 0"`
 	LogLevel       string        `koanf:"log_level" doc:"debug, info, warn or error"`
@@ -92,6 +95,7 @@ func Default() Config {
 		CAN:            CANConfig{Speed: 1, PollEvery: time.Second},
 		State:          StateConfig{Ignition: string(state.IgnitionRPM)},
 		Position:       PositionConfig{Every: 10 * time.Second, DistanceM: 500},
+		Detect:         detect.Default(),
 		HeartbeatEvery: time.Minute,
 		LogLevel:       "info",
 	}
@@ -167,6 +171,13 @@ func (c *Config) Validate() error {
 	}
 	if c.HeartbeatEvery <= 0 {
 		return config.Invalid("heartbeat_every", c.HeartbeatEvery, "a positive duration such as 1m")
+	}
+	if err := c.Detect.Validate(); err != nil {
+		var fe *config.FieldError
+		if errors.As(err, &fe) {
+			fe.Key = "detect." + fe.Key
+		}
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

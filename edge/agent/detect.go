@@ -2,9 +2,11 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
+	"github.com/fleetwire/fleetwire/edge/detect"
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -50,17 +52,32 @@ func positionEvent(f gnss.Fix, reason string, snap state.Snapshot) *event.Event 
 }
 
 func heartbeatEvent(now time.Time, uptime time.Duration, snap state.Snapshot) *event.Event {
-	pos := snap.Position
-	data, _ := json.Marshal(event.HeartbeatData{UptimeS: int64(uptime.Seconds()), HasFix: pos.Valid(), Vehicle: vehicleData(snap)})
-	e := &event.Event{Type: event.TypeHeartbeat, OccurredAt: event.Time{Time: now}, Data: data}
-	if !pos.At.IsZero() {
-		p := pos.Value
-		e.Location = &event.Location{Lat: p.Lat, Lon: p.Lon, HeadingDeg: round(p.HeadingDeg, 1), AltitudeM: round(p.AltitudeM, 1), FixQuality: p.FixQuality}
-		if r, ok := snap.Speed(); ok {
-			e.Location.SpeedKph = round(r.Value, 2)
-		}
+	data, _ := json.Marshal(event.HeartbeatData{UptimeS: int64(uptime.Seconds()), HasFix: snap.Position.Valid(), Vehicle: vehicleData(snap)})
+	return &event.Event{Type: event.TypeHeartbeat, OccurredAt: event.Time{Time: now}, Location: snapshotLocation(snap), Data: data}
+}
+
+// detectionEvent wraps a detector's emission; the location is the state's.
+func detectionEvent(em detect.Emission, snap state.Snapshot) (*event.Event, error) {
+	data, err := json.Marshal(em.Data)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %s data: %w", em.Type, err)
 	}
-	return e
+	return &event.Event{Type: em.Type, OccurredAt: event.Time{Time: em.At}, Location: snapshotLocation(snap), Data: data}, nil
+}
+
+// snapshotLocation is the last known position with the best speed, nil
+// before the first fix.
+func snapshotLocation(snap state.Snapshot) *event.Location {
+	pos := snap.Position
+	if pos.At.IsZero() {
+		return nil
+	}
+	p := pos.Value
+	l := &event.Location{Lat: p.Lat, Lon: p.Lon, HeadingDeg: round(p.HeadingDeg, 1), AltitudeM: round(p.AltitudeM, 1), FixQuality: p.FixQuality}
+	if r, ok := snap.Speed(); ok {
+		l.SpeedKph = round(r.Value, 2)
+	}
+	return l
 }
 
 // vehicleData is the fresh vehicle-bus part of a snapshot, nil when the

@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/state"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // replayRig is the standard pipeline fed by a state store, with the depot

@@ -3,8 +3,8 @@ package detect
 import (
 	"time"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // Geofence reports geofence.entered, geofence.exited and geofence.dwell

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 func TestGeofence(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // The tests drive detectors the way the agent does: every step updates a

@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // edgeTrace is two minutes of 1 Hz fixes of a vehicle driving east at kph

@@ -1,8 +1,8 @@
 package detect
 
 import (
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // PostedSpeed reports posted_speed.exceeded: driving faster than the speed

@@ -3,9 +3,9 @@ package detect
 import (
 	"time"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // Router measures how far a point is from a fence, in metres: for a route

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/fleetwire/fleetwire/edge/geofence"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // parallelRouter puts every route's centre line on the parallel of home:

@@ -106,7 +106,7 @@ func (e *Event) Validate() error {
 	if err := ValidToken("vehicle.id", e.Vehicle.ID); err != nil {
 		return err
 	}
-	if err := ValidToken("type", string(e.Type)); err != nil {
+	if err := ValidToken("type", TypeToken(e.Type)); err != nil {
 		return err
 	}
 	if e.Seq == 0 {

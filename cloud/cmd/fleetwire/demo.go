@@ -27,6 +27,8 @@ type demoConfig struct {
 	Data          string        `koanf:"data" doc:"directory for the hub's and vehicles' stores (empty: a temporary directory removed on exit)"`
 	NMEA          string        `koanf:"nmea" doc:"directory holding the three recorded drives"`
 	CAN           string        `koanf:"can" doc:"directory holding the recorded OBD-II and J1939 captures"`
+	Geofences     string        `koanf:"geofences" doc:"directory holding the real boundaries the drives cross"`
+	SpeedingKph   float64       `koanf:"speeding_kph" doc:"speeding threshold of the demo fleet (trucks)"`
 	Speed         float64       `koanf:"speed" doc:"replay pace of the drives: 1 real time, 10 ten times faster"`
 	PositionEvery time.Duration `koanf:"position_every" doc:"position event period per vehicle (device time)"`
 	Heartbeat     time.Duration `koanf:"heartbeat" doc:"heartbeat period per vehicle"`
@@ -42,7 +44,7 @@ var demoVehicles = []struct{ id, registration, name, file, bus string }{
 }
 
 func demo(ctx context.Context, args []string) error {
-	cfg := demoConfig{NMEA: filepath.Join("testdata", "nmea", "genivi"), CAN: filepath.Join("testdata", "can"), Speed: 1, PositionEvery: 5 * time.Second, Heartbeat: 30 * time.Second, LogLevel: "warn"}
+	cfg := demoConfig{NMEA: filepath.Join("testdata", "nmea", "genivi"), CAN: filepath.Join("testdata", "can"), Geofences: filepath.Join("testdata", "geofences"), SpeedingKph: 90, Speed: 1, PositionEvery: 5 * time.Second, Heartbeat: 30 * time.Second, LogLevel: "warn"}
 	if err := cli.Load("fleetwire demo", args, &cfg, os.Stderr); err != nil {
 		return err
 	}
@@ -85,6 +87,15 @@ func demo(ctx context.Context, args []string) error {
 	scfg.API.Listen = "127.0.0.1:0"
 	scfg.Dispatch.AllowHTTP, scfg.Dispatch.AllowPrivate = true, true // the receiver is on loopback
 	scfg.Dispatch.Backoff = 2 * time.Second
+	// Real boundaries the drives cross (testdata/README.md): Regensburg city
+	// and district, Munich's districts and low-emission zone, Swiss cantons.
+	gf := cfg.Geofences
+	scfg.Geofences = []server.GeofenceImport{
+		{Account: "demo", File: filepath.Join(gf, "regensburg", "vg250_kreise_regensburg.geojson"), Tags: []string{"district"}, IDProperty: "RS", NameProperty: "GEN"},
+		{Account: "demo", File: filepath.Join(gf, "munich", "stadtbezirke_muenchen.geojson"), Tags: []string{"district"}},
+		{Account: "demo", File: filepath.Join(gf, "munich", "umweltzone_muenchen.geojson"), Tags: []string{"low-emission-zone"}, IDProperty: "fileName", NameProperty: "displayName"},
+		{Account: "demo", File: filepath.Join(gf, "switzerland", "swiss_cantons_route.geojson"), Tags: []string{"canton"}},
+	}
 	scfg.Subscriptions = []subscription.Subscription{{ID: "demo", Account: "demo", Name: "demo receiver", URL: rcv.URL(), Secret: secret}}
 	srv, err := server.New(scfg, server.WithLogger(log), server.WithOnAttempt(func(a dispatch.Attempt) {
 		if a.Delivered() {
@@ -128,6 +139,7 @@ func demo(ctx context.Context, args []string) error {
 			acfg.CAN = agent.CANConfig{Replay: filepath.Join(cfg.CAN, v.bus), Speed: cfg.Speed, Loop: true, PollEvery: time.Second}
 		}
 		acfg.Position.Every = cfg.PositionEvery
+		acfg.Detect.Speeding.ThresholdKph = cfg.SpeedingKph
 		acfg.HeartbeatEvery = cfg.Heartbeat
 		a, err := agent.New(acfg, agent.WithLogger(log))
 		if err != nil {
@@ -168,16 +180,16 @@ func printAttempt(w io.Writer, a dispatch.Attempt) {
 		where = fmt.Sprintf("%9.5f,%10.5f %6.1f km/h", l.Lat, l.Lon, l.SpeedKph)
 	}
 	if !a.Delivered() {
-		fmt.Fprintf(w, "✗ %-9s %-14s seq %-4d %s  attempt %d: %v\n", a.EventType, a.Vehicle, a.Seq, where, a.Number, a.Err)
+		fmt.Fprintf(w, "✗ %-18s %-14s seq %-4d %s  attempt %d: %v\n", a.EventType, a.Vehicle, a.Seq, where, a.Number, a.Err)
 		return
 	}
-	where += vehicleSummary(e)
+	where += vehicleSummary(e) + detectionSummary(e)
 	latency := fmt.Sprintf("hub→receiver %s", a.EndToEnd.Round(time.Millisecond))
 	// With --speed above 1 the replayed device clock runs ahead of ours.
 	if since := time.Since(e.OccurredAt.Time); since >= 0 {
 		latency = fmt.Sprintf("%s after it happened (%s)", since.Round(time.Millisecond), latency)
 	}
-	fmt.Fprintf(w, "✔ %-9s %-14s seq %-4d %s  %s\n", a.EventType, a.Vehicle, a.Seq, where, latency)
+	fmt.Fprintf(w, "✔ %-18s %-14s seq %-4d %s  %s\n", a.EventType, a.Vehicle, a.Seq, where, latency)
 }
 
 // vehicleSummary shows the vehicle-bus values an event carries, if any.
@@ -200,6 +212,38 @@ func vehicleSummary(e event.Event) string {
 	add("  coolant %.0f°C", v.CoolantC)
 	if len(v.DTCs) > 0 {
 		out += fmt.Sprintf("  %d DTCs", len(v.DTCs))
+	}
+	return out
+}
+
+// detectionSummary names what a detected event is about: the fence, the
+// trip, the speed or the fault.
+func detectionSummary(e event.Event) string {
+	var d struct {
+		GeofenceName string   `json:"geofenceName"`
+		DistanceKm   *float64 `json:"distanceKm"`
+		MaxSpeedKph  *float64 `json:"maxSpeedKph"`
+		ThresholdKph *float64 `json:"thresholdKph"`
+		Code         string   `json:"code"`
+	}
+	if e.Type == event.TypePosition || e.Type == event.TypeHeartbeat || json.Unmarshal(e.Data, &d) != nil {
+		return ""
+	}
+	out := ""
+	if d.GeofenceName != "" {
+		out += "  «" + d.GeofenceName + "»"
+	}
+	if d.DistanceKm != nil {
+		out += fmt.Sprintf("  %.1f km", *d.DistanceKm)
+	}
+	if d.MaxSpeedKph != nil {
+		out += fmt.Sprintf("  max %.0f km/h", *d.MaxSpeedKph)
+	}
+	if d.ThresholdKph != nil {
+		out += fmt.Sprintf("  limit %.0f km/h", *d.ThresholdKph)
+	}
+	if d.Code != "" {
+		out += "  " + d.Code
 	}
 	return out
 }

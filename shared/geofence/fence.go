@@ -1,6 +1,9 @@
 package geofence
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Kind is a fence's geometry kind.
 type Kind uint8
@@ -54,9 +57,16 @@ type geometry interface {
 	bounds() (minLon, minLat, maxLon, maxLat float64)
 }
 
-// Contains reports whether the point is inside the fence.
-func (f *Fence) Contains(lat, lon float64) bool { return f.geom.contains(lat, lon) }
+// Contains reports whether the point is inside the fence. A Fence that was
+// not made by Load has no geometry and contains nothing.
+func (f *Fence) Contains(lat, lon float64) bool { return f.geom != nil && f.geom.contains(lat, lon) }
 
 // DistanceM is the distance in metres from the point to the fence (see
-// geometry.distanceM); route-deviation events report it.
-func (f *Fence) DistanceM(lat, lon float64) float64 { return f.geom.distanceM(lat, lon) }
+// geometry.distanceM); route-deviation events report it. It is +Inf for a
+// Fence without geometry.
+func (f *Fence) DistanceM(lat, lon float64) float64 {
+	if f.geom == nil {
+		return math.Inf(1)
+	}
+	return f.geom.distanceM(lat, lon)
+}

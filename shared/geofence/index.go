@@ -1,0 +1,147 @@
+package geofence
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/tidwall/rtree"
+)
+
+// An Index answers which fences contain a point: an R-tree of the fences'
+// bounding boxes finds the candidates, and each candidate's exact test
+// decides.
+//
+// An Index is immutable and safe for concurrent lookups. To change the
+// fences, build a new Index and swap it in (the agent keeps it in an
+// atomic.Pointer); lookups running on the old one finish undisturbed.
+type Index struct {
+	// tree holds the boxes in float32, rounded outwards, so that they
+	// still hold their fences and twice as many fit a cache line (the
+	// search is a third of a lookup's cost), and with each fence its
+	// geometry, which saves a cache miss on the Fence per candidate.
+	tree   rtree.RTreeGN[float32, entry]
+	fences []*Fence
+}
+
+// An entry is an item of the tree.
+type entry struct {
+	geom  geometry
+	fence *Fence
+}
+
+// NewIndex indexes fences. Nil fences and fences without a geometry (not
+// made by Load) are left out. The Index keeps the Fence pointers, which
+// must not be changed afterwards.
+func NewIndex(fences []*Fence) *Index {
+	ix := &Index{fences: make([]*Fence, 0, len(fences))}
+	all := emptyRect()
+	for _, f := range fences {
+		if f == nil || f.geom == nil {
+			continue
+		}
+		ix.fences = append(ix.fences, f)
+		all.union(boundsOf(f))
+	}
+	// Inserting in the order of the boxes' centres along a Hilbert curve
+	// gives the tree compact nodes that overlap little: lookups in the
+	// benchmark run about 20 % faster than in input order.
+	order := make([]struct {
+		f *Fence
+		h uint64
+	}, len(ix.fences))
+	for i, f := range ix.fences {
+		b := boundsOf(f)
+		order[i].f, order[i].h = f, hilbert(&all, (b.minX+b.maxX)/2, (b.minY+b.maxY)/2)
+	}
+	slices.SortStableFunc(order, func(a, b struct {
+		f *Fence
+		h uint64
+	}) int {
+		return cmp.Compare(a.h, b.h)
+	})
+	for _, o := range order {
+		b := boundsOf(o.f)
+		ix.tree.Insert([2]float32{down32(b.minX), down32(b.minY)}, [2]float32{up32(b.maxX), up32(b.maxY)}, entry{o.f.geom, o.f})
+	}
+	return ix
+}
+
+func boundsOf(f *Fence) rect {
+	minX, minY, maxX, maxY := f.geom.bounds()
+	return rect{minX, minY, maxX, maxY}
+}
+
+// Lookup appends to dst the fences that contain the point, in no
+// particular order, and returns the extended slice. It does not allocate
+// when dst has room for the result. A NaN coordinate matches nothing.
+func (ix *Index) Lookup(lat, lon float64, dst []*Fence) []*Fence {
+	if math.IsNaN(lat) || math.IsNaN(lon) {
+		return dst
+	}
+	// Rounding to nearest keeps a point inside any box rounded outwards
+	// that held it.
+	p := [2]float32{float32(lon), float32(lat)}
+	ix.tree.Search(p, p, func(_, _ [2]float32, e entry) bool {
+		if e.geom.contains(lat, lon) {
+			dst = append(dst, e.fence)
+		}
+		return true
+	})
+	return dst
+}
+
+// Len is the number of fences indexed.
+func (ix *Index) Len() int { return len(ix.fences) }
+
+// Fences returns the fences indexed, in the order given to NewIndex, as a
+// new slice.
+func (ix *Index) Fences() []*Fence { return slices.Clone(ix.fences) }
+
+// down32 and up32 round to a float32 no greater, and no less, than v.
+func down32(v float64) float32 {
+	f := float32(v)
+	if float64(f) > v {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
+}
+
+func up32(v float64) float32 {
+	f := float32(v)
+	if float64(f) < v {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+// hilbert is the position of (x, y) along a Hilbert curve over box, on a
+// 2¹⁶ × 2¹⁶ grid.
+func hilbert(box *rect, x, y float64) uint64 {
+	const side = 1 << 16
+	scale := func(v, lo, hi float64) uint32 {
+		if !(hi > lo) {
+			return 0
+		}
+		return uint32(min(max((v-lo)/(hi-lo)*side, 0), side-1))
+	}
+	hx, hy := scale(x, box.minX, box.maxX), scale(y, box.minY, box.maxY)
+	var d uint64
+	for s := uint32(side / 2); s > 0; s /= 2 {
+		var rx, ry uint32
+		if hx&s != 0 {
+			rx = 1
+		}
+		if hy&s != 0 {
+			ry = 1
+		}
+		d += uint64(s) * uint64(s) * uint64((3*rx)^ry)
+		if ry == 0 { // rotate the quadrant
+			if rx == 1 {
+				hx, hy = s-1-hx, s-1-hy
+			}
+			hx, hy = hy, hx
+		}
+	}
+	return d
+}
