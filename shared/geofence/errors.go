@@ -26,7 +26,8 @@ var (
 	// ErrSelfIntersection: two edges of one ring cross or touch.
 	ErrSelfIntersection = errors.New("self-intersection")
 	// ErrAntimeridian: a shape that crosses ±180° longitude (or spans more
-	// than 180° of it), or that reaches or encloses a pole. See doc.go.
+	// than 180° of it), or that reaches or encloses a pole; see the package
+	// documentation.
 	ErrAntimeridian = errors.New("crosses the antimeridian or a pole")
 	// ErrRadius: a circle radius or corridor buffer that is missing, not a
 	// number, or not positive.

@@ -47,8 +47,9 @@ const (
 	coarseSide       = 16
 	gridCellsPerEdge = 4    // fine grid size …
 	maxGridSide      = 1024 // … within this limit
-	// gridMarkBudget bounds the work of marking edges, per cell: long
-	// edges crossing a fine grid get no grid rather than a quadratic one.
+	// gridMarkBudget bounds the work of marking edges, per cell or edge,
+	// whichever are more: long edges crossing a fine grid get no grid
+	// rather than a quadratic one.
 	gridMarkBudget = 4
 )
 
@@ -98,7 +99,7 @@ func (pp *polyPart) classify(cols, rows int) (scaleX, scaleY float64, cells []ui
 		c0, r0, c1, r1 := span(a, b)
 		cost += (c1 - c0 + 1) * (r1 - r0 + 1)
 	})
-	if cost > gridMarkBudget*cols*rows {
+	if cost > gridMarkBudget*max(cols*rows, len(pp.pts)) {
 		return 0, 0, nil
 	}
 	cells = make([]uint8, cols*rows)

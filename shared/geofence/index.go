@@ -34,42 +34,37 @@ type entry struct {
 // made by Load) are left out. The Index keeps the Fence pointers, which
 // must not be changed afterwards.
 func NewIndex(fences []*Fence) *Index {
+	type item struct {
+		entry
+		box     rect
+		hilbert uint64
+	}
 	ix := &Index{fences: make([]*Fence, 0, len(fences))}
+	items := make([]item, 0, len(fences))
 	all := emptyRect()
 	for _, f := range fences {
 		if f == nil || f.geom == nil {
 			continue
 		}
+		minX, minY, maxX, maxY := f.geom.bounds()
+		box := rect{minX, minY, maxX, maxY}
 		ix.fences = append(ix.fences, f)
-		all.union(boundsOf(f))
+		items = append(items, item{entry: entry{f.geom, f}, box: box})
+		all.union(box)
 	}
 	// Inserting in the order of the boxes' centres along a Hilbert curve
-	// gives the tree compact nodes that overlap little: lookups in the
-	// benchmark run about 20 % faster than in input order.
-	order := make([]struct {
-		f *Fence
-		h uint64
-	}, len(ix.fences))
-	for i, f := range ix.fences {
-		b := boundsOf(f)
-		order[i].f, order[i].h = f, hilbert(&all, (b.minX+b.maxX)/2, (b.minY+b.maxY)/2)
+	// gives the tree compact nodes that overlap little: the search ran
+	// about 20 % faster in the benchmark than in input order.
+	for i := range items {
+		b := &items[i].box
+		items[i].hilbert = hilbert(&all, (b.minX+b.maxX)/2, (b.minY+b.maxY)/2)
 	}
-	slices.SortStableFunc(order, func(a, b struct {
-		f *Fence
-		h uint64
-	}) int {
-		return cmp.Compare(a.h, b.h)
-	})
-	for _, o := range order {
-		b := boundsOf(o.f)
-		ix.tree.Insert([2]float32{down32(b.minX), down32(b.minY)}, [2]float32{up32(b.maxX), up32(b.maxY)}, entry{o.f.geom, o.f})
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.hilbert, b.hilbert) })
+	for _, it := range items {
+		b := &it.box
+		ix.tree.Insert([2]float32{down32(b.minX), down32(b.minY)}, [2]float32{up32(b.maxX), up32(b.maxY)}, it.entry)
 	}
 	return ix
-}
-
-func boundsOf(f *Fence) rect {
-	minX, minY, maxX, maxY := f.geom.bounds()
-	return rect{minX, minY, maxX, maxY}
 }
 
 // Lookup appends to dst the fences that contain the point, in no

@@ -1,17 +1,13 @@
 package geofence
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 )
 
 // LoadOptions tells Load how to read fences that lack properties of their
@@ -68,6 +64,7 @@ func LoadFile(path string, opts LoadOptions) ([]*Fence, error) {
 //
 // Every feature is checked as the package documentation describes; IDs
 // must be unique within one Load.
+//
 // When any feature is rejected Load returns no fences and an error joining
 // one *FenceError per rejected feature (errors.Join), each matching
 // ErrInvalid. Malformed JSON, or JSON that is not a Feature or
@@ -102,10 +99,10 @@ func Load(r io.Reader, opts LoadOptions) ([]*Fence, error) {
 	seen := make(map[string]int, len(features)) // ID → feature index
 	for i, raw := range features {
 		f, err := loadFeature(raw, i, &opts)
-		if err == nil {
-			if first, dup := seen[f.ID]; dup {
+		if f != nil { // the ID is known, even if the feature is rejected
+			if first, dup := seen[f.ID]; dup && err == nil {
 				err = fmt.Errorf("%w: %q is also the ID of feature %d", ErrDuplicateID, f.ID, first)
-			} else {
+			} else if !dup {
 				seen[f.ID] = i
 			}
 		}
@@ -149,12 +146,11 @@ func loadFeature(raw json.RawMessage, i int, opts *LoadOptions) (*Fence, error) 
 		return nil, fmt.Errorf("GeoJSON type %q, want Feature", jf.Type)
 	}
 	props := properties(jf.Properties)
-	f := &Fence{}
 	id, err := featureID(&jf, props, i, opts)
 	if err != nil {
 		return nil, err
 	}
-	f.ID = id
+	f := &Fence{ID: id}
 	if err := props.apply(f, opts); err != nil {
 		return f, err
 	}
@@ -189,79 +185,108 @@ func loadGeometry(g *jsonGeometry, props properties) (geometry, Kind, error) {
 	if g == nil {
 		return nil, 0, fmt.Errorf("%w: feature has no geometry", ErrUnsupportedGeometry)
 	}
+	var (
+		geom geometry
+		kind Kind
+		err  error
+	)
 	switch g.Type {
-	case "Polygon":
-		var rings [][][]*float64
-		if err := decodeCoordinates(g, &rings); err != nil {
-			return nil, 0, err
-		}
-		part, err := loadPolygon(rings, "")
-		if err != nil {
-			return nil, 0, err
-		}
-		return newPolygon([][][]point{part}), KindPolygon, nil
-	case "MultiPolygon":
-		var polys [][][][]*float64
-		if err := decodeCoordinates(g, &polys); err != nil {
-			return nil, 0, err
-		}
-		if len(polys) == 0 {
-			return nil, 0, fmt.Errorf("%w: MultiPolygon without polygons", ErrTooFewPoints)
-		}
-		parts := make([][][]point, len(polys))
-		for i, rings := range polys {
-			part, err := loadPolygon(rings, fmt.Sprintf("polygon %d: ", i))
-			if err != nil {
-				return nil, 0, err
-			}
-			parts[i] = part
-		}
-		return newPolygon(parts), KindPolygon, nil
+	case "Polygon", "MultiPolygon":
+		geom, err = loadPolygonGeometry(g)
+		kind = KindPolygon
 	case "Point":
-		var pos []*float64
-		if err := decodeCoordinates(g, &pos); err != nil {
-			return nil, 0, err
-		}
-		c, err := checkPosition(pos)
-		if err != nil {
-			return nil, 0, fmt.Errorf("Point: %w", err)
-		}
-		radius, err := props.number("radius", ErrRadius)
-		if err != nil {
-			return nil, 0, err
-		}
-		if math.IsNaN(radius) {
-			return nil, 0, fmt.Errorf("%w: a Point needs a \"radius\" property in metres", ErrRadius)
-		}
-		circ, err := newCircle(c, radius)
-		return circ, KindCircle, err
+		geom, err = loadCircle(g, props)
+		kind = KindCircle
 	case "LineString":
-		var list [][]*float64
-		if err := decodeCoordinates(g, &list); err != nil {
-			return nil, 0, err
-		}
-		line, err := checkPositions(list)
-		if err == nil {
-			line, err = checkLine(line)
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("LineString: %w", err)
-		}
-		buffer, err := props.number("bufferMeters", ErrRadius)
-		if err != nil {
-			return nil, 0, err
-		}
-		if math.IsNaN(buffer) {
-			return nil, 0, fmt.Errorf("%w: a LineString needs a \"bufferMeters\" property", ErrRadius)
-		}
-		c, err := newCorridor(line, buffer)
-		return c, KindCorridor, err
+		geom, err = loadCorridor(g, props)
+		kind = KindCorridor
 	case "":
-		return nil, 0, fmt.Errorf("%w: geometry without a type", ErrUnsupportedGeometry)
+		err = fmt.Errorf("%w: geometry without a type", ErrUnsupportedGeometry)
 	default:
-		return nil, 0, fmt.Errorf("%w: %q (want Polygon, MultiPolygon, Point with radius or LineString with bufferMeters)",
+		err = fmt.Errorf("%w: %q (want Polygon, MultiPolygon, Point with radius or LineString with bufferMeters)",
 			ErrUnsupportedGeometry, g.Type)
 	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return geom, kind, nil
+}
+
+// loadPolygonGeometry loads a Polygon or MultiPolygon.
+func loadPolygonGeometry(g *jsonGeometry) (geometry, error) {
+	var polys [][][][]*float64
+	if g.Type == "Polygon" {
+		var rings [][][]*float64
+		if err := decodeCoordinates(g, &rings); err != nil {
+			return nil, err
+		}
+		polys = [][][][]*float64{rings}
+	} else {
+		if err := decodeCoordinates(g, &polys); err != nil {
+			return nil, err
+		}
+		if len(polys) == 0 {
+			return nil, fmt.Errorf("%w: MultiPolygon without polygons", ErrTooFewPoints)
+		}
+	}
+	parts := make([][][]point, len(polys))
+	for i, rings := range polys {
+		prefix := ""
+		if g.Type == "MultiPolygon" {
+			prefix = fmt.Sprintf("polygon %d: ", i)
+		}
+		part, err := loadPolygon(rings, prefix)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = part
+	}
+	return newPolygon(parts), nil
+}
+
+// loadCircle loads a Point with a "radius" property.
+func loadCircle(g *jsonGeometry, props properties) (geometry, error) {
+	var pos []*float64
+	if err := decodeCoordinates(g, &pos); err != nil {
+		return nil, err
+	}
+	centre, err := checkPosition(pos)
+	if err != nil {
+		return nil, fmt.Errorf("Point: %w", err)
+	}
+	radius, err := props.length("radius", "a Point needs a \"radius\" property in metres")
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCircle(centre, radius)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadCorridor loads a LineString with a "bufferMeters" property.
+func loadCorridor(g *jsonGeometry, props properties) (geometry, error) {
+	var list [][]*float64
+	if err := decodeCoordinates(g, &list); err != nil {
+		return nil, err
+	}
+	line, err := checkPositions(list)
+	if err == nil {
+		line, err = checkLine(line)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("LineString: %w", err)
+	}
+	buffer, err := props.length("bufferMeters", "a LineString needs a \"bufferMeters\" property")
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCorridor(line, buffer)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // decodeCoordinates decodes the geometry's coordinates into v, one of the
@@ -298,128 +323,4 @@ func loadPolygon(rings [][][]*float64, prefix string) ([][]point, error) {
 		out[r] = ring
 	}
 	return out, nil
-}
-
-// properties are a feature's properties, values left raw.
-type properties map[string]json.RawMessage
-
-// apply sets the fence's fields other than ID and geometry.
-func (p properties) apply(f *Fence, opts *LoadOptions) error {
-	var err error
-	if f.Name, err = p.text("name"); err != nil {
-		return err
-	}
-	if f.Name == "" && opts.NameProperty != "" {
-		if f.Name, err = p.text(opts.NameProperty); err != nil {
-			return err
-		}
-	}
-	if f.Name == "" {
-		f.Name = f.ID
-	}
-	if f.Account, err = p.text("account"); err != nil {
-		return err
-	}
-	if f.Account == "" {
-		f.Account = opts.Account
-	}
-	if f.Tags, err = p.tags(opts.Tags); err != nil {
-		return err
-	}
-	if f.SpeedLimitKph, err = p.nonNegative("speedLimitKph", math.MaxFloat64); err != nil {
-		return err
-	}
-	// The longest time.Duration is about 292 years.
-	dwell, err := p.nonNegative("dwellSeconds", float64(math.MaxInt64/int64(time.Second)))
-	if err != nil {
-		return err
-	}
-	f.DwellAfter = time.Duration(dwell * float64(time.Second))
-	return nil
-}
-
-// text returns a string or number property as text, "" when absent or null.
-func (p properties) text(key string) (string, error) {
-	s, err := scalarText(p[key])
-	if err != nil {
-		return "", fmt.Errorf("%w: %q: %w", ErrProperty, key, err)
-	}
-	return s, nil
-}
-
-// scalarText returns a raw JSON string or number as text, "" for null or
-// nothing.
-func scalarText(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return "", err
-	}
-	switch v := v.(type) {
-	case string:
-		return strings.TrimSpace(v), nil
-	case json.Number:
-		return v.String(), nil
-	}
-	return "", fmt.Errorf("want a string or a number, got %s", raw)
-}
-
-// number returns a number property, NaN when it is absent or null; other
-// types are an error wrapping sentinel.
-func (p properties) number(key string, sentinel error) (float64, error) {
-	raw := bytes.TrimSpace(p[key])
-	if len(raw) == 0 || string(raw) == "null" {
-		return math.NaN(), nil
-	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, fmt.Errorf("%w: %q: want a number, got %.40s", sentinel, key, raw)
-	}
-	return v, nil
-}
-
-// nonNegative returns a number property in [0, limit], 0 when absent.
-func (p properties) nonNegative(key string, limit float64) (float64, error) {
-	v, err := p.number(key, ErrProperty)
-	switch {
-	case err != nil:
-		return 0, err
-	case math.IsNaN(v):
-		return 0, nil
-	case v < 0 || v > limit:
-		return 0, fmt.Errorf("%w: %q is %v, want 0…%v", ErrProperty, key, v, limit)
-	}
-	return v, nil
-}
-
-// tags returns the "tags" property followed by extra, without empty or
-// repeated tags.
-func (p properties) tags(extra []string) ([]string, error) {
-	var list []string
-	raw := bytes.TrimSpace(p["tags"])
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-	case raw[0] == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("%w: \"tags\": %w", ErrProperty, err)
-		}
-		list = strings.Split(s, ",")
-	default:
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fmt.Errorf("%w: \"tags\": want an array of strings or a comma-separated string, got %.40s", ErrProperty, raw)
-		}
-	}
-	var tags []string
-	for _, t := range append(list, extra...) {
-		if t = strings.TrimSpace(t); t != "" && !slices.Contains(tags, t) {
-			tags = append(tags, t)
-		}
-	}
-	return tags, nil
 }

@@ -142,6 +142,8 @@ func (pp *polyPart) band(y float64) int {
 	return min(max(b, 0), len(pp.bandStart)-2)
 }
 
+// contains reports whether the point x = longitude, y = latitude is in
+// the part: from the grids when they know, else by ray casting.
 func (pp *polyPart) contains(x, y float64) bool {
 	if !pp.box.containsPoint(x, y) {
 		return false

@@ -226,3 +226,40 @@ func TestPolygonDistance(t *testing.T) {
 		t.Errorf("Allianz Arena: %.0f m from the LEZ, want %.0f…%.0f m", d, lo, hi)
 	}
 }
+
+// TestGridsAgree checks that the grids never change an answer of the
+// exact test: on random points in every real part's box, and on points
+// within a few centimetres to a metre of its vertices and edges, where
+// the cells are marked and a mistake in the marking would show.
+func TestGridsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, f := range realFences(t) {
+		for i := range f.geom.(*polygon).parts {
+			pp := &f.geom.(*polygon).parts[i]
+			if pp.coarse.scaleX == 0 {
+				t.Errorf("%s part %d has no coarse grid", f.ID, i)
+			}
+			if pp.grid.cols*pp.grid.rows > coarseSide*coarseSide && pp.grid.cells == nil {
+				t.Errorf("%s part %d (%d points) has no fine grid", f.ID, i, len(pp.pts))
+			}
+			check := func(x, y float64) {
+				if !pp.box.containsPoint(x, y) {
+					return
+				}
+				if got, want := pp.contains(x, y), pp.rayCast(x, y); got != want {
+					t.Fatalf("%s part %d at (%v, %v): %v with the grids, %v without", f.ID, i, x, y, got, want)
+				}
+			}
+			for range 2000 {
+				check(pp.box.minX+rng.Float64()*(pp.box.maxX-pp.box.minX), pp.box.minY+rng.Float64()*(pp.box.maxY-pp.box.minY))
+			}
+			for range 2000 {
+				j := rng.IntN(len(pp.pts) - 1)
+				a, b := pp.pts[j], pp.pts[j+1]
+				t := rng.Float64()
+				d := math.Pow(10, -7-2*rng.Float64()) // 1 cm … 1 m in degrees
+				check(a.x+t*(b.x-a.x)+d*rng.NormFloat64(), a.y+t*(b.y-a.y)+d*rng.NormFloat64())
+			}
+		}
+	}
+}

@@ -56,8 +56,8 @@ func dedup(pts []point) (out []point, pos []int) {
 // checkRing validates a linear ring and returns it without consecutive
 // duplicate points. It must be closed, have at least 4 positions (3
 // distinct vertices), stay off the poles, span at most 180° of longitude
-// (see doc.go) and be simple: no two edges may cross or touch except
-// neighbours at their shared vertex.
+// (see the package documentation) and be simple: no two edges may cross
+// or touch, except neighbours at their shared vertex.
 func checkRing(ring []point) ([]point, error) {
 	if len(ring) < 4 {
 		return nil, fmt.Errorf("%w: ring has %d positions, want at least 4 (a closed triangle)", ErrTooFewPoints, len(ring))
@@ -94,9 +94,10 @@ func checkRing(ring []point) ([]point, error) {
 // It is a sort-and-sweep: edges sorted by their west end, swept eastwards
 // with the list of edges whose longitude range is still open; only pairs
 // that overlap in both longitude and latitude get the exact orientation
-// test. That is O(n log n + k) for k overlapping pairs: about 30 ms for the
-// 20,765-point London LEZ ring, where an all-pairs test would take
-// seconds. Its worst case (all edges overlapping in longitude) is O(n²).
+// test. That is O(n log n + k) for k overlapping pairs: 0.1–2.5 ms for
+// the 700–2,500-point Cologne districts, while an all-pairs test of the
+// 20,765-point London LEZ ring takes 2 s. Its worst case (all edges
+// overlapping in longitude) is O(n²).
 func checkSimple(ring []point, pos []int) error {
 	n := len(ring) - 1 // edges; edge i runs from ring[i] to ring[i+1]
 	edge := func(i int) string { return fmt.Sprintf("%d→%d", pos[i], pos[i+1]) }
