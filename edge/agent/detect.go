@@ -10,6 +10,7 @@ import (
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // positionReporter decides when a fix becomes a position event: the first
@@ -26,7 +27,7 @@ func (p *positionReporter) observe(fix gnss.Fix) string {
 	case fix.Time.Sub(p.last.Time) >= p.cfg.Every:
 		p.last = &fix
 		return "interval"
-	case p.cfg.DistanceM > 0 && haversineM(p.last.Lat, p.last.Lon, fix.Lat, fix.Lon) >= p.cfg.DistanceM:
+	case p.cfg.DistanceM > 0 && geofence.DistanceM(p.last.Lat, p.last.Lon, fix.Lat, fix.Lon) >= p.cfg.DistanceM:
 		p.last = &fix
 		return "distance"
 	default:
@@ -121,13 +122,4 @@ func vehicleData(s state.Snapshot) *event.VehicleData {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
-}
-
-// haversineM is the great-circle distance in metres.
-func haversineM(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371008.8
-	rad := math.Pi / 180
-	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/edge/gnss"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 func TestPositionReporter(t *testing.T) {
@@ -35,7 +36,7 @@ func TestPositionReporter(t *testing.T) {
 
 func TestHaversine(t *testing.T) {
 	// Regensburg Dom to Munich Frauenkirche: about 104.4 km.
-	d := haversineM(49.0195, 12.0977, 48.1386, 11.5736)
+	d := geofence.DistanceM(49.0195, 12.0977, 48.1386, 11.5736)
 	if d < 103000 || d > 106000 {
 		t.Fatalf("distance %.0f m, want about 104.4 km", d)
 	}

@@ -34,7 +34,7 @@ func newReplayRig(t testing.TB, fixes []gnss.Fix) *replayRig {
 	for _, f := range fixes {
 		r.positions = append(r.positions, position(f))
 		var in []*geofence.Fence
-		if haversineM(fixes[0].Lat, fixes[0].Lon, f.Lat, f.Lon) <= 150 {
+		if geofence.DistanceM(fixes[0].Lat, fixes[0].Lon, f.Lat, f.Lon) <= 150 {
 			in = depot
 		}
 		r.fences = append(r.fences, in)

@@ -12,6 +12,7 @@ import (
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // regensburgLog is a real drive: 26 minutes through Regensburg on
@@ -102,7 +103,7 @@ func TestRegensburgDrive(t *testing.T) {
 	for _, f := range fixes {
 		change := store.SetFix(f.Time, position(f), f.SpeedKph, f.HasSpeed)
 		in := Input{Change: change}
-		if cfg.GNSS.Accepts(change.Cur.Position) && haversineM(home.Lat, home.Lon, f.Lat, f.Lon) <= 150 {
+		if cfg.GNSS.Accepts(change.Cur.Position) && geofence.DistanceM(home.Lat, home.Lon, f.Lat, f.Lon) <= 150 {
 			in.Fences = append(in.Fences, depot)
 		}
 		p.Detect(in, func(e Emission) { got = append(got, e) })
@@ -175,7 +176,7 @@ func TestRegensburgDrive(t *testing.T) {
 		if a.Time.Before(trip.StartTime.Time) || b.Time.After(trip.EndTime.Time) {
 			continue
 		}
-		trackM += haversineM(a.Lat, a.Lon, b.Lat, b.Lon)
+		trackM += geofence.DistanceM(a.Lat, a.Lon, b.Lat, b.Lon)
 	}
 	if math.Abs(trip.DistanceKm*1000-trackM) > 0.005*trackM {
 		t.Errorf("trip distance %.3f km, track %.3f km: more than 0.5%% apart", trip.DistanceKm, trackM/1000)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 // The building blocks the detectors share: debounce timers, the GNSS
@@ -129,20 +130,11 @@ func (o *odometer) see(s state.Snapshot, c *Config) (step float64, fresh bool) {
 	r, known := c.GNSS.speed(s)
 	rest := known && r.Value < c.Motion.StoppedKph
 	if !o.at.IsZero() && !(rest && o.rest) {
-		step = haversineM(o.pos.Lat, o.pos.Lon, p.Lat, p.Lon)
+		step = geofence.DistanceM(o.pos.Lat, o.pos.Lon, p.Lat, p.Lon)
 	}
 	o.at, o.pos, o.rest = s.Position.At, p, rest
 	o.metres += step
 	return step, true
-}
-
-// haversineM is the great-circle distance in metres.
-func haversineM(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371008.8 // mean Earth radius, m
-	rad := math.Pi / 180
-	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }
 
 // round rounds v to digits decimals, for readable event data.

@@ -43,12 +43,12 @@ func newCircle(c point, radiusM float64) (*circle, error) {
 }
 
 func (c *circle) contains(lat, lon float64) bool {
-	return c.box.containsPoint(lon, lat) && haversineM(c.center.y, c.center.x, lat, lon) <= c.radiusM
+	return c.box.containsPoint(lon, lat) && DistanceM(c.center.y, c.center.x, lat, lon) <= c.radiusM
 }
 
 // distanceM is the great-circle distance to the rim, 0 inside.
 func (c *circle) distanceM(lat, lon float64) float64 {
-	return max(haversineM(c.center.y, c.center.x, lat, lon)-c.radiusM, 0)
+	return max(DistanceM(c.center.y, c.center.x, lat, lon)-c.radiusM, 0)
 }
 
 func (c *circle) bounds() (minLon, minLat, maxLon, maxLat float64) {

@@ -41,9 +41,9 @@ func (r *rect) containsPoint(x, y float64) bool {
 	return x >= r.minX && x <= r.maxX && y >= r.minY && y <= r.maxY
 }
 
-// haversineM is the great-circle distance in metres between two positions
-// given in degrees.
-func haversineM(lat1, lon1, lat2, lon2 float64) float64 {
+// DistanceM is the great-circle (haversine) distance in metres between two
+// positions given in degrees, on a sphere of the Earth's mean radius.
+func DistanceM(lat1, lon1, lat2, lon2 float64) float64 {
 	φ1, φ2 := lat1*degToRad, lat2*degToRad
 	sinDφ := math.Sin((φ2 - φ1) / 2)
 	sinDλ := math.Sin((lon2 - lon1) * degToRad / 2)

@@ -24,7 +24,7 @@ func TestHaversineHandComputed(t *testing.T) {
 		{"Munich to Cologne", 48.1374, 11.5755, 50.9413, 6.9583, 456132.91},
 	}
 	for _, tt := range tests {
-		if got := haversineM(tt.lat1, tt.lon1, tt.lat2, tt.lon2); math.Abs(got-tt.want) > 0.1 {
+		if got := DistanceM(tt.lat1, tt.lon1, tt.lat2, tt.lon2); math.Abs(got-tt.want) > 0.1 {
 			t.Errorf("%s: %.2f m, want %.2f", tt.name, got, tt.want)
 		}
 	}
@@ -51,7 +51,7 @@ func TestProjectionAccuracy(t *testing.T) {
 		q := point{λ2 * radToDeg, φ2 * radToDeg}
 		p := point{lon, lat}
 		got := math.Sqrt(segDist2(p, q, q, lonScale(lat))) * metresPerDegree
-		true_ := haversineM(p.y, p.x, q.y, q.x)
+		true_ := DistanceM(p.y, p.x, q.y, q.x)
 		if true_ < 1 {
 			continue
 		}
