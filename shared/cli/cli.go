@@ -3,11 +3,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/spf13/pflag"
@@ -74,4 +77,26 @@ func (e UsageError) Error() string { return e.Msg }
 func isUsage(err error) bool {
 	var u UsageError
 	return errors.As(err, &u)
+}
+
+// Command is one subcommand of a binary.
+type Command func(ctx context.Context, args []string) error
+
+// Main runs the subcommand named by os.Args[1] with a context cancelled by
+// SIGINT or SIGTERM, prints usage for help or an unknown name, and exits
+// with Exit's codes. It is the whole main of fleetwire's binaries.
+func Main(usage string, commands map[string]Command) {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		Exit(UsageError{Msg: fmt.Sprintf("unknown command %q", os.Args[1])})
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := cmd(ctx, os.Args[2:])
+	stop()
+	Exit(err)
 }

@@ -6,10 +6,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/fleetwire/fleetwire/cloud/server"
 	"github.com/fleetwire/fleetwire/shared/cli"
@@ -26,21 +23,7 @@ Run "fleetwire <command> --help" for its settings.
 `
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch os.Args[1] {
-	case "serve":
-		cli.Exit(serve(ctx, os.Args[2:]))
-	case "demo":
-		cli.Exit(demo(ctx, os.Args[2:]))
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		cli.Exit(cli.UsageError{Msg: fmt.Sprintf("unknown command %q", os.Args[1])})
-	}
+	cli.Main(usage, map[string]cli.Command{"serve": serve, "demo": demo})
 }
 
 func serve(ctx context.Context, args []string) error {

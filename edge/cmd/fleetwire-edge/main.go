@@ -5,10 +5,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/fleetwire/fleetwire/edge/agent"
 	"github.com/fleetwire/fleetwire/shared/cli"
@@ -23,19 +20,7 @@ Run "fleetwire-edge run --help" for every setting.
 `
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch os.Args[1] {
-	case "run":
-		cli.Exit(run(ctx, os.Args[2:]))
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		cli.Exit(cli.UsageError{Msg: fmt.Sprintf("unknown command %q", os.Args[1])})
-	}
+	cli.Main(usage, map[string]cli.Command{"run": run})
 }
 
 func run(ctx context.Context, args []string) error {
