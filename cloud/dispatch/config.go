@@ -8,6 +8,13 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/deliverylog"
 )
 
+// DefaultRetrySchedule is Frotcom's published schedule: 5 min, 15 min,
+// 35 min, 1 h, 2.5 h, 5 h, 10.5 h, 21 h, 2 days, then daily.
+var DefaultRetrySchedule = []time.Duration{
+	5 * time.Minute, 15 * time.Minute, 35 * time.Minute, time.Hour, 150 * time.Minute,
+	5 * time.Hour, 630 * time.Minute, 21 * time.Hour, 48 * time.Hour, 24 * time.Hour,
+}
+
 // Config configures a Dispatcher.
 type Config struct {
 	// Stream is the hub's events stream (default "EVENTS").
@@ -16,10 +23,18 @@ type Config struct {
 	Timeout time.Duration
 	// ImmediateRetries are quick retries of transport errors and 5xx
 	// within one attempt (default 2), before the event goes back to JetStream.
+	// -1 means none (0 means the default).
 	ImmediateRetries int
-	// Backoff is how long a failed event waits before the next attempt
-	// (default 5s). Nothing behind it is delivered meanwhile.
-	Backoff time.Duration
+	// RetrySchedule is how long a failed event waits before each next
+	// attempt: the n-th failure waits RetrySchedule[n-1], the last entry
+	// repeating (default DefaultRetrySchedule, Frotcom's). Nothing behind
+	// the event is delivered meanwhile.
+	RetrySchedule []time.Duration
+	// Jitter spreads each wait by ± this fraction (default 0.1), so that
+	// receivers coming back are not hit by every subscription at once.
+	Jitter float64
+	// MaxRetryAfter caps a receiver's Retry-After on 429 and 503 (default 1h).
+	MaxRetryAfter time.Duration
 	// AllowHTTP permits plain http:// receivers (development only).
 	AllowHTTP bool
 	// AllowPrivate permits receivers on loopback and private networks.
@@ -45,8 +60,14 @@ func (c *Config) setDefaults() {
 	if c.ImmediateRetries == 0 {
 		c.ImmediateRetries = 2
 	}
-	if c.Backoff == 0 {
-		c.Backoff = 5 * time.Second
+	if len(c.RetrySchedule) == 0 {
+		c.RetrySchedule = DefaultRetrySchedule
+	}
+	if c.Jitter == 0 {
+		c.Jitter = 0.1
+	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = time.Hour
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "fleetwire-webhooks/1"
@@ -58,10 +79,18 @@ func (c *Config) setDefaults() {
 
 // Validate reports a configuration the dispatcher cannot run with.
 func (c *Config) Validate() error {
-	if c.Timeout <= 0 || c.Backoff <= 0 {
-		return fmt.Errorf("dispatch: timeout %s and backoff %s must be positive", c.Timeout, c.Backoff)
+	if c.Timeout <= 0 {
+		return fmt.Errorf("dispatch: timeout %s must be positive", c.Timeout)
 	}
-	if c.ImmediateRetries < 0 || c.ImmediateRetries > 10 {
+	for _, d := range c.RetrySchedule {
+		if d <= 0 {
+			return fmt.Errorf("dispatch: retry schedule %v: every wait must be positive", c.RetrySchedule)
+		}
+	}
+	if c.Jitter < 0 || c.Jitter >= 1 {
+		return fmt.Errorf("dispatch: jitter %g must be within [0, 1)", c.Jitter)
+	}
+	if c.ImmediateRetries < -1 || c.ImmediateRetries > 10 {
 		return fmt.Errorf("dispatch: immediate retries %d must be within 0..10", c.ImmediateRetries)
 	}
 	return nil

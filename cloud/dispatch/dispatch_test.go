@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -100,7 +101,7 @@ func startDispatcher(t *testing.T, ctx context.Context, js jetstream.JetStream, 
 }
 
 func devConfig(a *attempts) dispatch.Config {
-	return dispatch.Config{AllowHTTP: true, AllowPrivate: true, Backoff: 50 * time.Millisecond, ImmediateRetries: 1, OnAttempt: a.add}
+	return dispatch.Config{AllowHTTP: true, AllowPrivate: true, RetrySchedule: []time.Duration{50 * time.Millisecond}, ImmediateRetries: 1, OnAttempt: a.add}
 }
 
 func sub(url string) subscription.Subscription {
@@ -180,7 +181,7 @@ func TestPrivateAddressRefused(t *testing.T) {
 	}
 	defer rcv.Close()
 	got := make(chan dispatch.Attempt, 16)
-	cfg := dispatch.Config{AllowHTTP: true, Backoff: time.Hour, OnAttempt: func(a dispatch.Attempt) { got <- a }}
+	cfg := dispatch.Config{AllowHTTP: true, RetrySchedule: []time.Duration{time.Hour}, OnAttempt: func(a dispatch.Attempt) { got <- a }}
 	startDispatcher(t, ctx, h.JS, cfg, sub(rcv.URL()))
 	waitConsumer(t, ctx, h.JS, "sub-s1")
 	publish(t, ctx, h.JS, []string{"v1"}, 0, 1)
@@ -294,4 +295,56 @@ func TestHubRestartMidDelivery(t *testing.T) {
 		t.Fatalf("%d redeliveries after one hub restart, want at most 1", dup)
 	}
 	assertPerVehicleOrder(t, unique, []string{"v1", "v2"}, n)
+}
+
+// TestRetryAfterHonoured: a receiver answering 429 with Retry-After gets
+// exactly that wait (capped), not the schedule's.
+func TestRetryAfterHonoured(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := openHub(t, ctx)
+	var first sync.Once
+	var mu sync.Mutex
+	var times []time.Time
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		served := false
+		first.Do(func() {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			served = true
+		})
+		if !served {
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	got := make(chan dispatch.Attempt, 4)
+	cfg := dispatch.Config{AllowHTTP: true, AllowPrivate: true, ImmediateRetries: -1, RetrySchedule: []time.Duration{time.Hour},
+		OnAttempt: func(a dispatch.Attempt) { got <- a }}
+	startDispatcher(t, ctx, h.JS, cfg, sub("http://"+ln.Addr().String()+"/hook"))
+	waitConsumer(t, ctx, h.JS, "sub-s1")
+	publish(t, ctx, h.JS, []string{"v1"}, 0, 1)
+	for _, want := range []bool{false, true} {
+		select {
+		case a := <-got:
+			if a.Delivered() != want {
+				t.Fatalf("attempt %d delivered=%v, want %v (%v)", a.Number, a.Delivered(), want, a.Err)
+			}
+		case <-ctx.Done():
+			t.Fatal("the event was not retried after Retry-After: 1 (the schedule says 1 h)")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond || gap > 5*time.Second {
+		t.Fatalf("retried after %s, want about the 1 s Retry-After", gap)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -215,15 +216,29 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		if err := w.d.cfg.Log.Append(ctx, rec); err != nil {
 			w.d.cfg.Logger.Warn("dispatch: failed attempt not recorded", "subscription", w.sub.ID, "event", a.EventID, "err", err)
 		}
+		wait := w.d.retryDelay(a.Number, res.retryAfter)
 		if ctx.Err() == nil {
 			w.d.cfg.Logger.Warn("dispatch: delivery failed, retrying later; events behind it wait",
-				"subscription", w.sub.ID, "event", a.EventID, "attempt", a.Number, "status", a.StatusCode, "err", a.Err, "retry_in", w.d.cfg.Backoff)
+				"subscription", w.sub.ID, "event", a.EventID, "attempt", a.Number, "status", a.StatusCode, "err", a.Err, "retry_in", wait.Round(time.Millisecond))
 		}
-		_ = msg.NakWithDelay(w.d.cfg.Backoff)
+		_ = msg.NakWithDelay(wait)
 	}
 	if w.d.cfg.OnAttempt != nil {
 		w.d.cfg.OnAttempt(a)
 	}
+}
+
+// retryDelay is the wait after the attempt-th failed attempt: the
+// receiver's Retry-After when it sent one (capped), else the schedule's
+// entry, spread by the jitter.
+func (d *Dispatcher) retryDelay(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, d.cfg.MaxRetryAfter)
+	}
+	s := d.cfg.RetrySchedule
+	base := s[min(max(attempt, 1), len(s))-1]
+	spread := (rand.Float64()*2 - 1) * d.cfg.Jitter
+	return time.Duration(float64(base) * (1 + spread))
 }
 
 // ackWait is the consumers' ack wait; progress is signalled at a third of it.

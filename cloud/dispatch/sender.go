@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -60,7 +61,7 @@ func newSender(cfg Config) *sender {
 		// Redirects are not followed: a 3xx is a failed delivery.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	c.RetryMax = cfg.ImmediateRetries
+	c.RetryMax = max(cfg.ImmediateRetries, 0)
 	c.RetryWaitMin = 100 * time.Millisecond
 	c.RetryWaitMax = time.Second
 	c.Logger = nil
@@ -77,9 +78,10 @@ func newSender(cfg Config) *sender {
 
 // result of one delivery.
 type result struct {
-	status int
-	body   []byte // first KiB of the response
-	err    error
+	status     int
+	body       []byte // first KiB of the response
+	err        error
+	retryAfter time.Duration // from a 429 or 503, 0 otherwise
 }
 
 func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, id string, body []byte, extra http.Header) result {
@@ -106,5 +108,22 @@ func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.err = fmt.Errorf("%w: %s", ErrStatus, resp.Status)
 	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		r.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
 	return r
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or invalid.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(secs)*time.Second, 0)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }

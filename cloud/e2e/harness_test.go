@@ -101,7 +101,7 @@ func startCloud(t *testing.T, ctx context.Context) *cloud {
 	cfg.Hub.LeafListen = freeAddr(t)
 	cfg.API.Listen = ""
 	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
-	cfg.Dispatch.Backoff = 100 * time.Millisecond
+	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
 	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
 	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: cfg.Hub.LeafListen, secret: secret}
 	c.start(ctx)

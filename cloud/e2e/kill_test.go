@@ -105,7 +105,7 @@ api:
 dispatch:
   allow_http: true
   allow_private: true
-  backoff: 100ms
+  retry_schedule: [100ms]
 subscriptions:
   - {id: all, account: acme, url: %q, secret: %q}
 `, c.cfg.Hub.StoreDir, c.leaf, rcv.URL(), c.secret)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -40,11 +41,12 @@ type EventsConfig struct {
 
 // DispatchConfig tunes webhook delivery.
 type DispatchConfig struct {
-	Timeout          time.Duration `koanf:"timeout" doc:"time a receiver has to answer one attempt, > 0"`
-	ImmediateRetries int           `koanf:"immediate_retries" doc:"quick retries of transport errors and 5xx within an attempt, 0..10"`
-	Backoff          time.Duration `koanf:"backoff" doc:"wait before an event that failed is tried again, > 0 (events behind it wait)"`
-	AllowHTTP        bool          `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
-	AllowPrivate     bool          `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
+	Timeout          time.Duration   `koanf:"timeout" doc:"time a receiver has to answer one attempt, > 0"`
+	ImmediateRetries int             `koanf:"immediate_retries" doc:"quick retries of transport errors and 5xx within an attempt, 0..10"`
+	RetrySchedule    []time.Duration `koanf:"retry_schedule" doc:"waits before each next attempt of a failed event, the last repeating (events behind it wait); ±10% jitter"`
+	MaxRetryAfter    time.Duration   `koanf:"max_retry_after" doc:"cap on a receiver's Retry-After (429, 503), > 0"`
+	AllowHTTP        bool            `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
+	AllowPrivate     bool            `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
 }
 
 // GeofenceImport is a GeoJSON file of fences for one account.
@@ -66,7 +68,7 @@ func Default() Config {
 	return Config{
 		Hub:      HubConfig{StoreDir: "fleetwire-data", LeafListen: "127.0.0.1:7422", MaxStore: 10 << 30},
 		Events:   EventsConfig{MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Duplicates: 2 * time.Minute, Replicas: 1},
-		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, Backoff: 30 * time.Second},
+		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour},
 		API:      APIConfig{Listen: "127.0.0.1:8080"},
 		LogLevel: "info",
 	}
@@ -89,8 +91,16 @@ func (c *Config) Validate() error {
 	if c.Dispatch.Timeout <= 0 {
 		return config.Invalid("dispatch.timeout", c.Dispatch.Timeout, "a positive duration such as 10s")
 	}
-	if c.Dispatch.Backoff <= 0 {
-		return config.Invalid("dispatch.backoff", c.Dispatch.Backoff, "a positive duration such as 30s")
+	if len(c.Dispatch.RetrySchedule) == 0 {
+		return config.Invalid("dispatch.retry_schedule", c.Dispatch.RetrySchedule, "at least one wait, e.g. [5m, 15m, 1h]")
+	}
+	for i, d := range c.Dispatch.RetrySchedule {
+		if d <= 0 {
+			return config.Invalid(fmt.Sprintf("dispatch.retry_schedule[%d]", i), d, "a positive duration such as 5m")
+		}
+	}
+	if c.Dispatch.MaxRetryAfter <= 0 {
+		return config.Invalid("dispatch.max_retry_after", c.Dispatch.MaxRetryAfter, "a positive duration such as 1h")
 	}
 	if c.Dispatch.ImmediateRetries < 0 || c.Dispatch.ImmediateRetries > 10 {
 		return config.Invalid("dispatch.immediate_retries", c.Dispatch.ImmediateRetries, "0..10")

@@ -30,7 +30,7 @@ func TestInvalidConfigNamesKey(t *testing.T) {
 		env        []string
 		wantKey    string
 	}{
-		{"negative backoff", "dispatch:\n  backoff: -1s\n", nil, "dispatch.backoff"},
+		{"negative retry wait", "dispatch:\n  retry_schedule: [5m, -1s]\n", nil, "dispatch.retry_schedule[1]"},
 		{"not a duration", "events:\n  max_age: a week\n", nil, "events.max_age"},
 		{"replicas", "events:\n  replicas: 2\n", nil, "events.replicas"},
 		{"typo", "dispatch:\n  timout: 5s\n", nil, "dispatch.timout"},

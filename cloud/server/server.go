@@ -80,7 +80,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	d, err := dispatch.New(h.JS, dispatch.Config{
-		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries, Backoff: s.cfg.Dispatch.Backoff,
+		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries,
+		RetrySchedule: s.cfg.Dispatch.RetrySchedule, MaxRetryAfter: s.cfg.Dispatch.MaxRetryAfter,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.onAttempt, Logger: s.log,
 	})
 	if err != nil {

@@ -86,7 +86,7 @@ func demo(ctx context.Context, args []string) error {
 	scfg.Hub.LeafListen = "127.0.0.1:0"
 	scfg.API.Listen = "127.0.0.1:0"
 	scfg.Dispatch.AllowHTTP, scfg.Dispatch.AllowPrivate = true, true // the receiver is on loopback
-	scfg.Dispatch.Backoff = 2 * time.Second
+	scfg.Dispatch.RetrySchedule = []time.Duration{2 * time.Second}
 	// Real boundaries the drives cross (testdata/README.md): Regensburg city
 	// and district, Munich's districts and low-emission zone, Swiss cantons.
 	gf := cfg.Geofences
