@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/cloud/fencestore"
-	"github.com/fleetwire/fleetwire/cloud/hub"
 	"github.com/fleetwire/fleetwire/edge/fences"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/fleetwire/fleetwire/shared/tcpproxy"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // square is a GeoJSON Feature: a 0.02° square around lat, lon.
@@ -24,6 +23,18 @@ func square(id string, lat, lon float64) []byte {
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+
+// kvStore writes fences to the hub bucket the way the cloud does.
+type kvStore struct{ kv jetstream.KeyValue }
+
+func (s kvStore) Put(ctx context.Context, account, id string, feature []byte) error {
+	_, err := s.kv.Put(ctx, account+"."+id, feature)
+	return err
+}
+
+func (s kvStore) Delete(ctx context.Context, account, id string) error {
+	return s.kv.Delete(ctx, account+"."+id)
+}
 
 // waitFor polls cond until it holds or ctx ends.
 func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
@@ -51,22 +62,34 @@ func inside(s *fences.Sync, lat, lon float64) []string {
 func TestMirrorFollowsHubAndWorksOffline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	h, err := hub.Open(ctx, hub.Config{StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
+	// The hub as vehicles expect it: domain "hub" with a FENCES bucket keyed
+	// <account>.<fence> (the cloud's fencestore writes it so).
+	hubSrv, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close(ctx)
-	store, err := fencestore.Open(ctx, h.JS, 1)
+	defer hubSrv.Shutdown(ctx)
+	hnc, err := hubSrv.Connect("hub-test")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer hnc.Close()
+	hjs, err := jetstream.New(hnc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := hjs.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: fences.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := kvStore{kv}
 	if err := store.Put(ctx, "acme", "depot", square("depot", 49.0, 12.1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Put(ctx, "other", "secret", square("secret", 49.0, 12.1)); err != nil {
 		t.Fatal(err)
 	}
-	proxy, err := tcpproxy.Start(h.LeafURL()[len("nats-leaf://"):])
+	proxy, err := tcpproxy.Start(hubSrv.LeafURL()[len("nats-leaf://"):])
 	if err != nil {
 		t.Fatal(err)
 	}

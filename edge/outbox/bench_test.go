@@ -45,7 +45,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/cloud/hub"
 	"github.com/fleetwire/fleetwire/edge/outbox"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
@@ -62,7 +61,7 @@ var benchQuiet = slog.New(slog.DiscardHandler)
 
 // benchLink is a hub and one vehicle's leaf node connected to it directly.
 type benchLink struct {
-	hub  *hub.Hub
+	hub  *testHub
 	leaf *natsembed.Server
 	nc   *nats.Conn // client of the leaf
 }
@@ -76,19 +75,9 @@ func benchCtx(b *testing.B, n int) context.Context {
 
 func newBenchLink(b *testing.B, ctx context.Context) *benchLink {
 	b.Helper()
-	h, err := hub.Open(ctx, hub.Config{StoreDir: b.TempDir(), LeafListen: "127.0.0.1:0", Logger: benchQuiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		// Close (rather than let Close drain) the hub's own client first: a
-		// drain still under way when the server stops writes a "closed pipe"
-		// error to stderr.
-		h.NC.Close()
-		h.Close(context.Background())
-	})
+	h := startHub(b, ctx, benchQuiet)
 	leaf, err := natsembed.Start(ctx, natsembed.Config{
-		Name: "v1", Domain: "v1", StoreDir: b.TempDir(), LeafRemotes: []string{h.LeafURL()},
+		Name: "v1", Domain: "v1", StoreDir: b.TempDir(), LeafRemotes: []string{h.srv.LeafURL()},
 		LeafReconnect: 50 * time.Millisecond, Logger: benchQuiet,
 	})
 	if err != nil {
@@ -98,7 +87,7 @@ func newBenchLink(b *testing.B, ctx context.Context) *benchLink {
 	if err := leaf.WaitLeafConnected(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if err := h.Server.WaitLeafConnected(ctx); err != nil {
+	if err := h.srv.WaitLeafConnected(ctx); err != nil {
 		b.Fatal(err)
 	}
 	nc, err := leaf.Connect("bench-edge")

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/cloud/hub"
 	"github.com/fleetwire/fleetwire/edge/outbox"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
@@ -17,12 +17,44 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// testHub is the hub as the outbox expects it: JetStream domain "hub" with
+// an EVENTS stream on fleet.events.>, and a leaf-node listener. (The cloud's
+// own hub package is not imported here: edge and cloud only share shared/.)
+type testHub struct {
+	srv    *natsembed.Server
+	JS     jetstream.JetStream
+	Events jetstream.Stream
+}
+
+func startHub(t testing.TB, ctx context.Context, log *slog.Logger) *testHub {
+	t.Helper()
+	srv, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := srv.Connect("test-hub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close(); srv.Shutdown(context.Background()) })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.SubjectRoot + ".>"},
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute, AllowDirect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testHub{srv: srv, JS: js, Events: st}
+}
+
 // rig is a hub, a loopback proxy standing for the mobile link, and one
 // vehicle's leaf node with its outbox.
 type rig struct {
 	t     *testing.T
 	cfg   outbox.Config
-	hub   *hub.Hub
+	hub   *testHub
 	proxy *tcpproxy.Proxy
 	leaf  *natsembed.Server
 	nc    *nats.Conn
@@ -40,12 +72,8 @@ func newRig(t *testing.T, ctx context.Context) *rig {
 // newRigWith starts the rig with cfg's limits and policy.
 func newRigWith(t *testing.T, ctx context.Context, cfg outbox.Config) *rig {
 	t.Helper()
-	h, err := hub.Open(ctx, hub.Config{StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(context.Background()) })
-	p, err := tcpproxy.Start(h.LeafURL()[len("nats-leaf://"):])
+	h := startHub(t, ctx, nil)
+	p, err := tcpproxy.Start(h.srv.LeafURL()[len("nats-leaf://"):])
 	if err != nil {
 		t.Fatal(err)
 	}
