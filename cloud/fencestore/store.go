@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -104,9 +105,8 @@ func unescape(k string) string {
 	var b strings.Builder
 	for i := 0; i < len(k); i++ {
 		if k[i] == '=' && i+2 < len(k) {
-			var c byte
-			if _, err := fmt.Sscanf(k[i+1:i+3], "%02X", &c); err == nil {
-				b.WriteByte(c)
+			if c, err := strconv.ParseUint(k[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(c))
 				i += 2
 				continue
 			}

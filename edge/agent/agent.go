@@ -157,13 +157,6 @@ func (a *Agent) closeSources() {
 	}
 }
 
-// State returns the current vehicle state.
-func (a *Agent) State() state.Snapshot {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.state.Current()
-}
-
 // Ready is closed once the leaf node and the outbox are up.
 func (a *Agent) Ready() <-chan struct{} { return a.ready }
 

@@ -189,12 +189,6 @@ func splitHostPort(hp string) (string, int, error) {
 	return host, port, nil
 }
 
-// Name returns the server name.
-func (s *Server) Name() string { return s.cfg.Name }
-
-// Domain returns the JetStream domain.
-func (s *Server) Domain() string { return s.cfg.Domain }
-
 // Connect opens a client connection in-process (no TCP), with infinite
 // reconnects so that a client survives the server's own restarts.
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
@@ -230,9 +224,6 @@ func (s *Server) LeafURL() string {
 // or this hub has at least one leaf connected.
 func (s *Server) LeafConnected() bool { return s.ns.NumLeafNodes() > 0 }
 
-// NumLeafNodes is the number of live leaf-node links.
-func (s *Server) NumLeafNodes() int { return s.ns.NumLeafNodes() }
-
 // Shutdown stops the server, flushing the JetStream store to disk, and waits
 // until it has stopped or ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -246,9 +237,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("natsembed: %s shutdown: %w", s.cfg.Name, ctx.Err())
 	}
 }
-
-// NATS exposes the underlying server for tests and advanced wiring.
-func (s *Server) NATS() *server.Server { return s.ns }
 
 // WaitLeafConnected waits until LeafConnected is true or ctx ends.
 func (s *Server) WaitLeafConnected(ctx context.Context) error {
