@@ -93,10 +93,10 @@ func benchReceiver(b *testing.B) *receiver.Receiver {
 
 // runDispatcher runs d until the returned stop is called (at the latest in
 // the benchmark's cleanup); stop waits for Run to return.
-func runDispatcher(b *testing.B, ctx context.Context, d *dispatch.Dispatcher, subs []subscription.Subscription) (stop func()) {
+func runBench(b *testing.B, ctx context.Context, d *dispatch.Dispatcher, st *subscription.Store) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, subs) }()
+	go func() { done <- d.Run(ctx, st) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -161,7 +161,8 @@ func benchDispatch(b *testing.B, nsubs int) {
 
 	// Create the consumers (new subscriptions start from new events), stop,
 	// and store the backlog.
-	stop := runDispatcher(b, ctx, d, subs)
+	st := storeWith(b, ctx, h.JS, subs...)
+	stop := runBench(b, ctx, d, st)
 	for _, s := range subs {
 		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0)
 	}
@@ -173,7 +174,7 @@ func benchDispatch(b *testing.B, nsubs int) {
 
 	b.ResetTimer()
 	start := time.Now()
-	runDispatcher(b, ctx, d, subs)
+	runBench(b, ctx, d, st)
 	if _, err := rcv.WaitFor(ctx, total); err != nil {
 		b.Fatalf("%v (failed attempts %d)", err, failed.Load())
 	}

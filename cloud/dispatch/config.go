@@ -35,6 +35,16 @@ type Config struct {
 	Jitter float64
 	// MaxRetryAfter caps a receiver's Retry-After on 429 and 503 (default 1h).
 	MaxRetryAfter time.Duration
+	// MaxAge is how long an event may keep failing (counted from its
+	// arrival at the hub) before the subscription is deactivated and its
+	// undelivered events discarded (default 7 days, the EVENTS retention).
+	MaxAge time.Duration
+	// MaxPayload is the largest event delivered, in bytes (default 256 KiB);
+	// a larger one is recorded as discarded.
+	MaxPayload int
+	// PinnedTTL is how long a dispatcher replica that stopped pulling keeps
+	// its subscriptions before another replica takes them (default 15s).
+	PinnedTTL time.Duration
 	// AllowHTTP permits plain http:// receivers (development only).
 	AllowHTTP bool
 	// AllowPrivate permits receivers on loopback and private networks.
@@ -69,6 +79,15 @@ func (c *Config) setDefaults() {
 	if c.MaxRetryAfter == 0 {
 		c.MaxRetryAfter = time.Hour
 	}
+	if c.MaxAge == 0 {
+		c.MaxAge = 7 * 24 * time.Hour
+	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = 256 << 10
+	}
+	if c.PinnedTTL == 0 {
+		c.PinnedTTL = 15 * time.Second
+	}
 	if c.UserAgent == "" {
 		c.UserAgent = "fleetwire-webhooks/1"
 	}
@@ -89,6 +108,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		return fmt.Errorf("dispatch: jitter %g must be within [0, 1)", c.Jitter)
+	}
+	if c.MaxAge <= 0 {
+		return fmt.Errorf("dispatch: max age %s must be positive", c.MaxAge)
+	}
+	if c.MaxPayload <= 0 {
+		return fmt.Errorf("dispatch: max payload %d must be positive", c.MaxPayload)
+	}
+	if c.PinnedTTL < time.Second {
+		return fmt.Errorf("dispatch: pinned TTL %s must be at least 1s", c.PinnedTTL)
 	}
 	if c.ImmediateRetries < -1 || c.ImmediateRetries > 10 {
 		return fmt.Errorf("dispatch: immediate retries %d must be within 0..10", c.ImmediateRetries)

@@ -83,7 +83,30 @@ func (a *attempts) failed() (n int) {
 	return n
 }
 
-func startDispatcher(t *testing.T, ctx context.Context, js jetstream.JetStream, cfg dispatch.Config, subs ...subscription.Subscription) {
+// storeWith opens the hub's subscription store holding subs.
+func storeWith(t testing.TB, ctx context.Context, js jetstream.JetStream, subs ...subscription.Subscription) *subscription.Store {
+	t.Helper()
+	st, err := subscription.Open(ctx, js, subscription.StoreConfig{AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if _, err := st.Apply(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+func startDispatcher(t *testing.T, ctx context.Context, js jetstream.JetStream, cfg dispatch.Config, subs ...subscription.Subscription) *subscription.Store {
+	t.Helper()
+	st := storeWith(t, ctx, js, subs...)
+	runDispatcher(t, ctx, js, cfg, st)
+	return st
+}
+
+// runDispatcher runs a dispatcher over st until the test ends.
+func runDispatcher(t *testing.T, ctx context.Context, js jetstream.JetStream, cfg dispatch.Config, st *subscription.Store) *dispatch.Dispatcher {
 	t.Helper()
 	d, err := dispatch.New(js, cfg)
 	if err != nil {
@@ -91,13 +114,14 @@ func startDispatcher(t *testing.T, ctx context.Context, js jetstream.JetStream, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, subs) }()
+	go func() { done <- d.Run(ctx, st) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("Run returned %v, want context.Canceled", err)
 		}
 	})
+	return d
 }
 
 func devConfig(a *attempts) dispatch.Config {

@@ -14,16 +14,16 @@ func TestRetryDelayFollowsScheduleWithJitter(t *testing.T) {
 	for i, base := range want {
 		attempt := i + 1
 		for range 50 {
-			got := d.retryDelay(attempt, 0)
+			got := d.retryDelay(nil, attempt, 0)
 			if got < base*9/10 || got > base*11/10 {
 				t.Fatalf("attempt %d: wait %s, want %s ± 10%%", attempt, got, base)
 			}
 		}
 	}
-	if got := d.retryDelay(3, 90*time.Second); got != 90*time.Second {
+	if got := d.retryDelay(nil, 3, 90*time.Second); got != 90*time.Second {
 		t.Fatalf("Retry-After 90s gave %s", got)
 	}
-	if got := d.retryDelay(3, 48*time.Hour); got != time.Hour {
+	if got := d.retryDelay(nil, 3, 48*time.Hour); got != time.Hour {
 		t.Fatalf("Retry-After 48h gave %s, want the 1h cap", got)
 	}
 }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/webhooks"
@@ -34,17 +32,8 @@ func newSender(cfg Config) *sender {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	if !cfg.AllowPrivate {
 		// Checked on the resolved address at connect time, so DNS tricks
-		// (a public name resolving to 127.0.0.1) do not get through.
-		dialer.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
-			}
-			if a := ap.Addr().Unmap(); !a.IsGlobalUnicast() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() {
-				return fmt.Errorf("%w: %s", ErrForbiddenAddress, a)
-			}
-			return nil
-		}
+		// (a public name resolving to 127.0.0.1) do not get through; see ssrf.go.
+		dialer.Control = dialControl
 	}
 	tr := &http.Transport{
 		DialContext:           dialer.DialContext,
@@ -84,7 +73,7 @@ type result struct {
 	retryAfter time.Duration // from a 429 or 503, 0 otherwise
 }
 
-func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, id string, body []byte, extra http.Header) result {
+func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, id string, body []byte, contentType string, extra http.Header) result {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return result{err: fmt.Errorf("dispatch: request: %w", err)}
@@ -92,7 +81,7 @@ func (s *sender) send(ctx context.Context, url string, signer *webhooks.Signer, 
 	for k, v := range extra {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", s.ua)
 	// Signed afresh for every attempt so the timestamp stays within the
 	// receiver's tolerance however long the event waited.

@@ -45,6 +45,8 @@ type DispatchConfig struct {
 	ImmediateRetries int             `koanf:"immediate_retries" doc:"quick retries of transport errors and 5xx within an attempt, 0..10"`
 	RetrySchedule    []time.Duration `koanf:"retry_schedule" doc:"waits before each next attempt of a failed event, the last repeating (events behind it wait); ±10% jitter"`
 	MaxRetryAfter    time.Duration   `koanf:"max_retry_after" doc:"cap on a receiver's Retry-After (429, 503), > 0"`
+	MaxAge           time.Duration   `koanf:"max_age" doc:"how long an event may keep failing before its subscription is deactivated and its queue discarded (<= events.max_age)"`
+	MaxPayload       int             `koanf:"max_payload" doc:"largest event delivered, bytes; larger ones are recorded as discarded"`
 	AllowHTTP        bool            `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
 	AllowPrivate     bool            `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
 }
@@ -68,7 +70,7 @@ func Default() Config {
 	return Config{
 		Hub:      HubConfig{StoreDir: "fleetwire-data", LeafListen: "127.0.0.1:7422", MaxStore: 10 << 30},
 		Events:   EventsConfig{MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Duplicates: 2 * time.Minute, Replicas: 1},
-		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour},
+		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour, MaxAge: 7 * 24 * time.Hour, MaxPayload: 256 << 10},
 		API:      APIConfig{Listen: "127.0.0.1:8080"},
 		LogLevel: "info",
 	}
@@ -102,6 +104,12 @@ func (c *Config) Validate() error {
 	if c.Dispatch.MaxRetryAfter <= 0 {
 		return config.Invalid("dispatch.max_retry_after", c.Dispatch.MaxRetryAfter, "a positive duration such as 1h")
 	}
+	if c.Dispatch.MaxAge <= 0 || c.Dispatch.MaxAge > c.Events.MaxAge {
+		return config.Invalid("dispatch.max_age", c.Dispatch.MaxAge, "a positive duration no longer than events.max_age (events older than that are gone)")
+	}
+	if c.Dispatch.MaxPayload < 1024 || c.Dispatch.MaxPayload > 8<<20 {
+		return config.Invalid("dispatch.max_payload", c.Dispatch.MaxPayload, "1024..8388608 bytes")
+	}
 	if c.Dispatch.ImmediateRetries < 0 || c.Dispatch.ImmediateRetries > 10 {
 		return config.Invalid("dispatch.immediate_retries", c.Dispatch.ImmediateRetries, "0..10")
 	}
@@ -120,6 +128,9 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Subscriptions {
+		if s.Secret == "" {
+			s.Secret = "whsec_" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" // generated when stored
+		}
 		if err := s.Validate(c.Dispatch.AllowHTTP); err != nil {
 			return config.Invalid(fmt.Sprintf("subscriptions[%d]", i), s.ID, err.Error())
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
@@ -22,6 +23,7 @@ type Server struct {
 	log       *slog.Logger
 	onAttempt func(dispatch.Attempt)
 	hub       *hub.Hub
+	store     *subscription.Store
 	ready     chan struct{}
 	apiAddr   string
 }
@@ -53,6 +55,9 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // Hub is the open hub (valid after Ready).
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
+// Subscriptions is the subscription store (valid after Ready).
+func (s *Server) Subscriptions() *subscription.Store { return s.store }
+
 // APIAddr is the API's listening address (valid after Ready).
 func (s *Server) APIAddr() string { return s.apiAddr }
 
@@ -79,9 +84,20 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.importFences(ctx); err != nil {
 		return err
 	}
+	store, err := subscription.Open(ctx, h.JS, subscription.StoreConfig{Replicas: s.cfg.Events.Replicas, AllowHTTP: s.cfg.Dispatch.AllowHTTP})
+	if err != nil {
+		return err
+	}
+	s.store = store
+	for i, sub := range s.cfg.Subscriptions {
+		if _, err := store.Apply(ctx, sub); err != nil {
+			return fmt.Errorf("server: subscriptions[%d]: %w", i, err)
+		}
+	}
 	d, err := dispatch.New(h.JS, dispatch.Config{
 		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries,
 		RetrySchedule: s.cfg.Dispatch.RetrySchedule, MaxRetryAfter: s.cfg.Dispatch.MaxRetryAfter,
+		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.onAttempt, Logger: s.log,
 	})
 	if err != nil {
@@ -111,7 +127,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := d.Run(ctx, s.cfg.Subscriptions); err != nil && ctx.Err() == nil {
+		if err := d.Run(ctx, store); err != nil && ctx.Err() == nil {
 			cancel(err)
 		}
 	}()

@@ -221,6 +221,8 @@ type PostedSpeedExceededData struct {
 	// (the lowest limit, when fences overlap).
 	GeofenceID   string `json:"geofenceId"`
 	GeofenceName string `json:"geofenceName,omitempty"`
+	// Tags are the fence's tags (subscriptions filter on them).
+	Tags []string `json:"tags,omitempty"`
 }
 
 // GeofenceEnteredData is the data of a geofence.entered event.
@@ -255,6 +257,8 @@ type RouteDeviatedData struct {
 	// vehicle left.
 	RouteID   string `json:"routeId"`
 	RouteName string `json:"routeName,omitempty"`
+	// Tags are the corridor's tags (subscriptions filter on them).
+	Tags []string `json:"tags,omitempty"`
 	// DistanceM is the distance from the route's centre line.
 	DistanceM float64 `json:"distanceM"`
 }
@@ -264,6 +268,8 @@ type RouteRejoinedData struct {
 	// RouteID and RouteName identify the corridor the vehicle is back in.
 	RouteID   string `json:"routeId"`
 	RouteName string `json:"routeName,omitempty"`
+	// Tags are the corridor's tags.
+	Tags []string `json:"tags,omitempty"`
 	// OffRouteS is how long the vehicle was off its route, and
 	// MaxDistanceM how far from the route's centre line it went.
 	OffRouteS    float64 `json:"offRouteS"`
