@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fleetwire/fleetwire/cloud/payload"
 )
 
 // ErrPayloadTooLarge: the event is bigger than Config.MaxPayload; it is
@@ -12,7 +13,7 @@ var ErrPayloadTooLarge = errors.New("dispatch: event too large to deliver")
 
 // renderBody renders the stored envelope in the subscription's format.
 func renderBody(raw []byte, format, shape string) ([]byte, string, error) {
-	body, ct, err := raw, "application/json", error(nil) // TODO payload.Render(raw, payload.Format(format), payload.Shape(shape))
+	body, ct, err := payload.Render(raw, payload.Format(format), payload.Shape(shape))
 	if err != nil {
 		return nil, "", fmt.Errorf("dispatch: render %s/%s: %w", format, shape, err)
 	}
