@@ -17,6 +17,7 @@ type Config struct {
 	Dispatch      DispatchConfig              `koanf:"dispatch"`
 	API           APIConfig                   `koanf:"api"`
 	Subscriptions []subscription.Subscription `koanf:"subscriptions" doc:"webhook subscriptions (see the subscriptions[] keys)"`
+	Settings      []DetectSettings            `koanf:"detect_settings" doc:"YAML files of detection overrides imported into the SETTINGS bucket at start (see the detect_settings[] keys)"`
 	Geofences     []GeofenceImport            `koanf:"geofences" doc:"GeoJSON files imported into the fence bucket at start (see the geofences[] keys)"`
 	LogLevel      string                      `koanf:"log_level" doc:"debug, info, warn or error"`
 }
@@ -125,6 +126,9 @@ func (c *Config) Validate() error {
 		if g.File == "" {
 			return config.Invalid(fmt.Sprintf("geofences[%d].file", i), g.File, "a GeoJSON file")
 		}
+	}
+	if err := validateDetectSettings("detect_settings", c.Settings); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Subscriptions {

@@ -84,6 +84,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.importFences(ctx); err != nil {
 		return err
 	}
+	if err := s.importSettings(ctx, s.cfg.Settings); err != nil {
+		return err
+	}
 	store, err := subscription.Open(ctx, h.JS, subscription.StoreConfig{Replicas: s.cfg.Events.Replicas, AllowHTTP: s.cfg.Dispatch.AllowHTTP})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/edge/obd"
 	"github.com/fleetwire/fleetwire/edge/outbox"
+	"github.com/fleetwire/fleetwire/edge/settings"
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/geofence"
@@ -40,15 +41,18 @@ type Agent struct {
 	ready   chan struct{}
 	onSent  func(*event.Event)
 
-	fences *fences.Sync // the account's geofences, mirrored from the hub
+	fences       *fences.Sync   // the account's geofences, mirrored from the hub
+	settings     *settings.Sync // detection overrides, mirrored from the hub
+	onThresholds func(settings.Thresholds)
 
-	mu       sync.Mutex // guards what follows, fed by the GNSS, CAN and heartbeat goroutines
-	state    *state.Store
-	decoder  *busDecoder
-	pipeline *detect.Pipeline
-	inside   []*geofence.Fence // fences containing the last good fix
-	pending  []detect.Emission // found under mu, stored after it
-	collect  func(detect.Emission)
+	mu        sync.Mutex // guards what follows, fed by the GNSS, CAN, heartbeat and settings goroutines
+	state     *state.Store
+	decoder   *busDecoder
+	pipeline  *detect.Pipeline
+	detectCfg detect.Config     // the pipeline's thresholds: cfg.Detect under the hub's overrides
+	inside    []*geofence.Fence // fences containing the last good fix
+	pending   []detect.Emission // found under mu, stored after it
+	collect   func(detect.Emission)
 }
 
 // Option adjusts an Agent.
@@ -65,6 +69,13 @@ func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
 
 // WithOnStored calls f after each event is stored in the outbox.
 func WithOnStored(f func(*event.Event)) Option { return func(a *Agent) { a.onSent = f } }
+
+// WithOnThresholds calls f each time the agent applies detection
+// thresholds: once when it starts, then on each change from the hub. f runs
+// after the detectors have them, on the settings goroutine.
+func WithOnThresholds(f func(settings.Thresholds)) Option {
+	return func(a *Agent) { a.onThresholds = f }
+}
 
 // New validates cfg and opens the configured sources, so that a missing
 // file or interface fails here, naming it; nothing runs until Run.
@@ -93,6 +104,7 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 	if a.pipeline, err = detect.New(cfg.Detect); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
+	a.detectCfg = cfg.Detect
 	a.collect = func(em detect.Emission) { a.pending = append(a.pending, em) }
 	if err := a.openSources(); err != nil {
 		a.closeSources()
@@ -196,6 +208,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	run("forwarder", a.box.Forward)
 	run("fences", a.fences.Run)
+	run("settings", a.settings.Run)
 	run("gnss", a.runSource)
 	if a.bus != nil {
 		run("can", a.runBus)
@@ -249,7 +262,43 @@ func (a *Agent) open(ctx context.Context) error {
 		a.close()
 		return fmt.Errorf("agent: %w", err)
 	}
+	a.settings, err = settings.Open(ctx, a.nc, settings.Config{
+		Account: a.cfg.Vehicle.Account, Vehicle: a.cfg.Vehicle.ID, HubDomain: a.cfg.Hub.Domain,
+		Base: a.cfg.Detect, OnChange: a.applyThresholds, Logger: a.log,
+	})
+	if err != nil {
+		a.close()
+		return fmt.Errorf("agent: %w", err)
+	}
+	// The last known overrides, from the local copy, before any detection.
+	a.applyThresholds(a.settings.Current())
 	return nil
+}
+
+// applyThresholds hands new thresholds to the detectors. It takes a.mu, so
+// it falls between two state updates: each update is judged entirely under
+// the old thresholds or entirely under the new, and what an update found is
+// stored by its own goroutine either way, so no event is lost or stored
+// twice. The detectors keep their state (an ongoing trip, open episodes,
+// the fences the vehicle is in; see detect.Pipeline.Reconfigure for the few
+// resets).
+func (a *Agent) applyThresholds(t settings.Thresholds) {
+	a.mu.Lock()
+	err := a.pipeline.Reconfigure(t.Detect)
+	if err == nil {
+		a.detectCfg = t.Detect
+	}
+	a.mu.Unlock()
+	if err != nil { // settings.Sync hands out validated thresholds only
+		a.log.Error("detection thresholds not applied; the previous ones stay", "source", t.Source, "err", err)
+		return
+	}
+	a.log.Info("detection thresholds applied", "source", t.Source,
+		"account_revision", t.AccountRevision, "vehicle_revision", t.VehicleRevision,
+		"speeding_threshold_kph", t.Detect.Speeding.ThresholdKph)
+	if a.onThresholds != nil {
+		a.onThresholds(t)
+	}
 }
 
 func (a *Agent) close() {
@@ -359,7 +408,7 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 // decide on leaves none (detectors then wait for a better one).
 func (a *Agent) locateLocked(snap state.Snapshot) {
 	a.inside = a.inside[:0]
-	if a.cfg.Detect.GNSS.Accepts(snap.Position) {
+	if detect.Accepts(a.detectCfg.GNSS, snap.Position) {
 		p := snap.Position.Value
 		a.inside = a.fences.Index().Lookup(p.Lat, p.Lon, a.inside)
 	}

@@ -46,7 +46,7 @@ func newReplayRig(t testing.TB, fixes []gnss.Fix) *replayRig {
 func (r *replayRig) feed(f gnss.Fix, k int, shift time.Duration, emit func(Emission)) {
 	change := r.store.SetFix(f.Time.Add(shift), r.positions[k], f.SpeedKph, f.HasSpeed)
 	in := Input{Change: change}
-	if r.gate.Accepts(change.Cur.Position) {
+	if Accepts(r.gate, change.Cur.Position) {
 		in.Fences = r.fences[k]
 	}
 	r.pipeline.Detect(in, emit)

@@ -16,7 +16,7 @@ type Input struct {
 	// every update, not only those that bring a fix (a CAN frame leaves
 	// the position, hence the fences, as they were: the agent may reuse
 	// the last lookup). It is empty when they contain none, and also when
-	// Change.Cur has no fresh fix that GNSSConfig.Accepts: detectors check
+	// Change.Cur has no fresh fix that Accepts: detectors check
 	// the fix themselves before taking an empty list for "outside".
 	Fences []*geofence.Fence
 }

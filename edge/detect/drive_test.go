@@ -103,7 +103,7 @@ func TestRegensburgDrive(t *testing.T) {
 	for _, f := range fixes {
 		change := store.SetFix(f.Time, position(f), f.SpeedKph, f.HasSpeed)
 		in := Input{Change: change}
-		if cfg.GNSS.Accepts(change.Cur.Position) && geofence.DistanceM(home.Lat, home.Lon, f.Lat, f.Lon) <= 150 {
+		if Accepts(cfg.GNSS, change.Cur.Position) && geofence.DistanceM(home.Lat, home.Lon, f.Lat, f.Lon) <= 150 {
 			in.Fences = append(in.Fences, depot)
 		}
 		p.Detect(in, func(e Emission) { got = append(got, e) })

@@ -49,7 +49,7 @@ func NewGeofence(cfg Config) *Geofence { return &Geofence{cfg: cfg} }
 // Detect implements Detector.
 func (g *Geofence) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
-	if !g.cfg.GNSS.Accepts(cur.Position) {
+	if !Accepts(g.cfg.GNSS, cur.Position) {
 		return
 	}
 	step, _ := g.odo.see(cur, &g.cfg)

@@ -62,7 +62,7 @@ func (d *Harsh) Detect(in Input, emit func(Emission)) {
 	if cur.At.Sub(d.last.at) > cfg.MaxGap { // the speed went silent
 		d.close(cur.At, emit)
 	}
-	r, ok := d.cfg.GNSS.speed(cur)
+	r, ok := gnssSpeed(d.cfg.GNSS, cur)
 	if !ok {
 		return
 	}

@@ -34,7 +34,7 @@ func (d *Idle) Detect(in Input, emit func(Emission)) {
 		return
 	}
 	offHeld, off := d.off.see(cur.At, !cur.Ignition.Value)
-	speed, known := d.cfg.GNSS.speed(cur)
+	speed, known := gnssSpeed(d.cfg.GNSS, cur)
 	moving := known && speed.Value > d.cfg.Motion.MovingKph
 
 	if d.idling {

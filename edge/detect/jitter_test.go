@@ -47,7 +47,7 @@ func edgeTrace(seed uint64, kph float64, f *geofence.Fence) (script []step, swit
 		}
 		st := fixPos(s, p, max(0, kph+rng.NormFloat64()))
 		// The agent looks fences up for accepted fixes only.
-		if inside && gate.Accepts(state.Reading[state.Position]{Value: p, At: at(s)}) {
+		if inside && Accepts(gate, state.Reading[state.Position]{Value: p, At: at(s)}) {
 			st = st.in(f)
 		}
 		script = append(script, st)

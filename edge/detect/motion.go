@@ -32,7 +32,7 @@ func NewMotion(cfg Config) *Motion { return &Motion{cfg: cfg} }
 // Detect implements Detector.
 func (m *Motion) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
-	moving, rest, known := m.cfg.motion(cur)
+	moving, rest, known := motionOf(&m.cfg, cur)
 	if !known {
 		return
 	}
@@ -49,7 +49,7 @@ func (m *Motion) Detect(in Input, emit func(Emission)) {
 		}})
 		return
 	}
-	speed, _ := m.cfg.GNSS.speed(cur) // known: only a speed confirms moving
+	speed, _ := gnssSpeed(m.cfg.GNSS, cur) // known: only a speed confirms moving
 	emit(Emission{Type: event.TypeVehicleMoving, At: cur.At, Data: event.VehicleMovingData{
 		SpeedKph:    round(speed.Value, 1),
 		SpeedSource: string(speed.Source),

@@ -54,7 +54,7 @@ func TestMunichDriveThroughLEZ(t *testing.T) {
 	err = r.Run(context.Background(), func(f gnss.Fix) error {
 		ch := st.SetFix(f.Time, position(f), f.SpeedKph, f.HasSpeed)
 		inside = inside[:0]
-		if cfg.GNSS.Accepts(ch.Cur.Position) {
+		if Accepts(cfg.GNSS, ch.Cur.Position) {
 			inside = ix.Lookup(f.Lat, f.Lon, inside)
 		}
 		p.Detect(Input{Change: ch, Fences: inside}, func(em Emission) {

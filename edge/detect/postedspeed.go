@@ -29,8 +29,8 @@ func NewPostedSpeed(cfg Config) *PostedSpeed { return &PostedSpeed{cfg: cfg} }
 // Detect implements Detector.
 func (d *PostedSpeed) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
-	speed, ok := d.cfg.GNSS.speed(cur)
-	if !ok || !d.cfg.GNSS.Accepts(cur.Position) {
+	speed, ok := gnssSpeed(d.cfg.GNSS, cur)
+	if !ok || !Accepts(d.cfg.GNSS, cur.Position) {
 		return
 	}
 	fence := limiting(in.Fences)
@@ -61,6 +61,7 @@ func (d *PostedSpeed) Detect(in Input, emit func(Emission)) {
 		SpeedKph:     round(speed.Value, 1),
 		GeofenceID:   fence.ID,
 		GeofenceName: fence.Name,
+		Tags:         fence.Tags,
 	}})
 }
 

@@ -64,7 +64,7 @@ func NewRoute(cfg Config, router Router) *Route {
 // Detect implements Detector.
 func (r *Route) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
-	if !r.cfg.GNSS.Accepts(cur.Position) {
+	if !Accepts(r.cfg.GNSS, cur.Position) {
 		return
 	}
 	now, cfg := cur.At, &r.cfg.Route
@@ -82,6 +82,7 @@ func (r *Route) Detect(in Input, emit func(Emission)) {
 		emit(Emission{Type: event.TypeRouteRejoined, At: now, Data: event.RouteRejoinedData{
 			RouteID:      corridor.ID,
 			RouteName:    corridor.Name,
+			Tags:         corridor.Tags,
 			OffRouteS:    seconds(r.back.since.Sub(r.offSince)),
 			MaxDistanceM: round(r.maxM, 0),
 		}})
@@ -112,7 +113,7 @@ func (r *Route) Detect(in Input, emit func(Emission)) {
 	r.deviated, r.offSince = true, r.off.since
 	r.off.reset()
 	emit(Emission{Type: event.TypeRouteDeviated, At: now, Data: event.RouteDeviatedData{
-		RouteID: r.route.ID, RouteName: r.route.Name, DistanceM: round(d, 0),
+		RouteID: r.route.ID, RouteName: r.route.Name, Tags: r.route.Tags, DistanceM: round(d, 0),
 	}})
 }
 

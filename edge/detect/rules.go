@@ -61,33 +61,19 @@ func (l *latch) see(now time.Time, on, off bool, onAfter, offAfter time.Duration
 	return true, since
 }
 
-// Accepts reports whether pos is a fresh fix good enough to decide on:
-// quality at least MinFixQuality, and HDOP and satellites within bounds
-// when the receiver reports them. The agent uses it too, to decide whether
-// Input.Fences can be computed.
-func (g GNSSConfig) Accepts(pos state.Reading[state.Position]) bool {
-	if !pos.Valid() {
-		return false
-	}
-	p := pos.Value
-	return p.FixQuality >= g.MinFixQuality &&
-		(p.HDOP == 0 || p.HDOP <= g.MaxHDOP) &&
-		(p.Satellites == 0 || p.Satellites >= g.MinSatellites)
-}
-
 // speed returns the best fresh speed of s that a rule may act on: the
 // vehicle bus's, or else the receiver's when its fix is good.
-func (g GNSSConfig) speed(s state.Snapshot) (state.Reading[float64], bool) {
+func gnssSpeed(g GNSSConfig, s state.Snapshot) (state.Reading[float64], bool) {
 	r, ok := s.Speed()
-	if !ok || (r.Source == state.SourceGNSS && !g.Accepts(s.Position)) {
+	if !ok || (r.Source == state.SourceGNSS && !Accepts(g, s.Position)) {
 		return state.Reading[float64]{}, false
 	}
 	return r, true
 }
 
 // fix returns the position of s when it is good enough to decide on.
-func (g GNSSConfig) fix(s state.Snapshot) (state.Position, bool) {
-	if !g.Accepts(s.Position) {
+func gnssFix(g GNSSConfig, s state.Snapshot) (state.Position, bool) {
+	if !Accepts(g, s.Position) {
 		return state.Position{}, false
 	}
 	return s.Position.Value, true
@@ -97,8 +83,8 @@ func (g GNSSConfig) fix(s state.Snapshot) (state.Position, bool) {
 // motion.moving_kph), at rest (speed below motion.stopped_kph, or no usable
 // speed and the ignition known to be off) or neither (the hysteresis
 // band). known is false when s says nothing either way.
-func (c *Config) motion(s state.Snapshot) (moving, rest, known bool) {
-	if r, ok := c.GNSS.speed(s); ok {
+func motionOf(c *Config, s state.Snapshot) (moving, rest, known bool) {
+	if r, ok := gnssSpeed(c.GNSS, s); ok {
 		return r.Value > c.Motion.MovingKph, r.Value < c.Motion.StoppedKph, true
 	}
 	if ignitionOff(s) {
@@ -123,11 +109,11 @@ type odometer struct {
 // see takes the fix of s, if it is new and good. It returns the metres
 // driven since the previous good fix, and whether s brought a new one.
 func (o *odometer) see(s state.Snapshot, c *Config) (step float64, fresh bool) {
-	p, ok := c.GNSS.fix(s)
+	p, ok := gnssFix(c.GNSS, s)
 	if !ok || !s.Position.At.After(o.at) {
 		return 0, false
 	}
-	r, known := c.GNSS.speed(s)
+	r, known := gnssSpeed(c.GNSS, s)
 	rest := known && r.Value < c.Motion.StoppedKph
 	if !o.at.IsZero() && !(rest && o.rest) {
 		step = geofence.DistanceM(o.pos.Lat, o.pos.Lon, p.Lat, p.Lon)

@@ -35,7 +35,7 @@ func (d *Speeding) Detect(in Input, emit func(Emission)) {
 		return
 	}
 	cur := in.Change.Cur
-	speed, ok := d.cfg.GNSS.speed(cur)
+	speed, ok := gnssSpeed(d.cfg.GNSS, cur)
 	if !ok {
 		return
 	}

@@ -51,11 +51,11 @@ func (t *Trip) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
 	t.odo.see(cur, &t.cfg)
 	offHeld, off := t.off.see(cur.At, ignitionOff(cur))
-	moving, rest, known := t.cfg.motion(cur)
+	moving, rest, known := motionOf(&t.cfg, cur)
 	if !known {
 		return
 	}
-	speed, hasSpeed := t.cfg.GNSS.speed(cur)
+	speed, hasSpeed := gnssSpeed(t.cfg.GNSS, cur)
 	if !t.active {
 		if !moving {
 			t.rest, t.maxKph = t.mark(cur), 0

@@ -22,6 +22,11 @@ import (
 type Options struct {
 	// File is a YAML file. A file named here that does not exist is an error.
 	File string
+	// YAML is a YAML document held in memory (one fetched from a store),
+	// read in place of File, which must then be empty. YAMLSource names it
+	// in errors, as File names the file.
+	YAML       []byte
+	YAMLSource string
 	// EnvPrefix selects the environment variables to read, e.g. "FLEETWIRE_".
 	// Every variable with the prefix must name a key. Empty reads none.
 	EnvPrefix string
@@ -71,7 +76,13 @@ func Load(dst any, o Options) error {
 	work.Elem().Set(ptr.Elem())
 	l := &loader{schema: s, cfg: work.Elem()}
 
+	if o.YAML != nil && o.File != "" {
+		return fmt.Errorf("config: Options.File and Options.YAML are exclusive")
+	}
 	if err := l.loadFile(o.File); err != nil {
+		return err
+	}
+	if err := l.loadYAML(o.YAML, o.YAMLSource); err != nil {
 		return err
 	}
 	if err := l.loadEnv(o.EnvPrefix, o.Environ); err != nil {
@@ -113,6 +124,30 @@ func (l *loader) loadFile(path string) error {
 		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	return l.apply(values, "", func(string) string { return path })
+}
+
+// loadYAML applies a YAML document held in memory, if any; source names it.
+func (l *loader) loadYAML(doc []byte, source string) error {
+	if doc == nil {
+		return nil
+	}
+	if source == "" {
+		source = "YAML document"
+	}
+	values, err := read(bytesProvider(doc), yaml.Parser())
+	if err != nil {
+		return fmt.Errorf("config: %s: %w", source, err)
+	}
+	return l.apply(values, "", func(string) string { return source })
+}
+
+// bytesProvider is a koanf.Provider of a document in memory.
+type bytesProvider []byte
+
+func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b bytesProvider) Read() (map[string]any, error) {
+	return nil, errors.New("config: bytesProvider needs a parser")
 }
 
 // loadEnv applies the environment variables starting with prefix, if any.
