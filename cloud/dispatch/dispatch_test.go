@@ -72,6 +72,17 @@ type attempts struct {
 }
 
 func (a *attempts) add(x dispatch.Attempt) { a.mu.Lock(); a.all = append(a.all, x); a.mu.Unlock() }
+func (a *attempts) successes() (out []dispatch.Attempt) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, x := range a.all {
+		if x.Delivered() {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 func (a *attempts) failed() (n int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

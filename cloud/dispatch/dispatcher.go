@@ -23,8 +23,12 @@ const HeaderVehicleSeq = "Fleetwire-Vehicle-Seq"
 // pinnedTTL, another takes over.
 const priorityGroup = "dispatch"
 
-// metaEpoch in a consumer's metadata records the subscription epoch it serves.
-const metaEpoch = "fleetwire.epoch"
+// In a consumer's metadata, metaEpoch records the subscription epoch it
+// serves and metaRevision the version of the subscription a worker serves.
+const (
+	metaEpoch    = "fleetwire.epoch"
+	metaRevision = "fleetwire.revision"
+)
 
 // Dispatcher delivers the hub's events to the subscriptions in a store,
 // following the store as subscriptions are created, changed, paused,
@@ -191,7 +195,7 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.Con
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
 		PriorityGroups: []string{priorityGroup},
 		PinnedTTL:      d.cfg.PinnedTTL,
-		Metadata:       map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10)},
+		Metadata:       map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10), metaRevision: strconv.FormatUint(sub.Revision, 10)},
 	}
 	if !sub.StartAt.IsZero() {
 		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy

@@ -546,7 +546,7 @@ func (w *worker) retry(ctx context.Context, what string, f func(context.Context)
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err := f(actx)
 		cancel()
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || errors.Is(err, nats.ErrConnectionClosed) {
 			return
 		}
 		if i == 0 {

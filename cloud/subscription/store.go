@@ -68,12 +68,14 @@ func (st *Store) Create(ctx context.Context, s Subscription) (Subscription, erro
 	if err != nil {
 		return s, fmt.Errorf("subscription %s: %w", s.ID, err)
 	}
-	if _, err := st.kv.Create(ctx, s.ID, b); err != nil {
+	rev, err := st.kv.Create(ctx, s.ID, b)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return s, fmt.Errorf("%w: %s", ErrExists, s.ID)
 		}
 		return s, fmt.Errorf("subscription %s: create: %w", s.ID, err)
 	}
+	s.Revision = rev
 	return s, nil
 }
 
@@ -90,6 +92,7 @@ func (st *Store) Get(ctx context.Context, id string) (Subscription, uint64, erro
 	if err != nil {
 		return Subscription{}, 0, fmt.Errorf("subscription %s: %w", id, err)
 	}
+	s.Revision = e.Revision()
 	return s, e.Revision(), nil
 }
 
@@ -122,8 +125,9 @@ func (st *Store) Update(ctx context.Context, id string, change func(*Subscriptio
 		if err != nil {
 			return s, fmt.Errorf("subscription %s: %w", id, err)
 		}
-		_, err = st.kv.Update(ctx, id, b, rev)
+		newRev, err := st.kv.Update(ctx, id, b, rev)
 		if err == nil {
+			s.Revision = newRev
 			return s, nil
 		}
 		var apiErr *jetstream.APIError
@@ -240,6 +244,7 @@ func (st *Store) Watch(ctx context.Context, bad func(id string, err error)) (<-c
 				}
 				continue
 			} else {
+				s.Revision = e.Revision()
 				c.Subscription = s
 			}
 			select {

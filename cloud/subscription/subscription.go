@@ -116,6 +116,9 @@ type Subscription struct {
 
 	CreatedAt time.Time `koanf:"-" json:"createdAt,omitzero"`
 	UpdatedAt time.Time `koanf:"-" json:"updatedAt,omitzero"`
+	// Revision is the store's revision of this version (set when read,
+	// not stored): the dispatcher records the one it serves.
+	Revision uint64 `koanf:"-" json:"-"`
 }
 
 // SetDefaults fills what a new subscription leaves empty, generating its

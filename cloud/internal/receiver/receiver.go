@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 
 // Delivery is one accepted webhook.
 type Delivery struct {
-	ID       string // webhook-id
-	Event    event.Event
+	ID       string      // webhook-id
+	Event    event.Event // decoded when the body is JSON
+	Body     []byte
 	Received time.Time
 	Header   http.Header
 }
@@ -32,7 +34,7 @@ type Receiver struct {
 	ln       net.Listener
 
 	mu         sync.Mutex
-	status     func(n int) int // HTTP status to answer for the n-th request (from 1)
+	faults     func(n int) Fault // what to do with the n-th request (from 1)
 	requests   int
 	deliveries []Delivery
 	rejected   int
@@ -43,9 +45,29 @@ type Receiver struct {
 // Option configures a Receiver.
 type Option func(*Receiver)
 
+// Fault is how the receiver misbehaves on one request. The zero Fault
+// accepts it.
+type Fault struct {
+	// Status to answer (0: 204, a delivery is recorded only for 2xx).
+	Status int
+	// RetryAfter header value, if any.
+	RetryAfter string
+	// Delay before answering; a sender whose timeout is shorter gives up.
+	// A delayed request is then answered 503 and not recorded, as the
+	// sender never saw it succeed.
+	Delay time.Duration
+	// Reset closes the connection without an answer.
+	Reset bool
+}
+
 // WithStatus makes the receiver answer status(n) to the n-th request instead
 // of 204 (for example 500 for the first ten).
-func WithStatus(status func(n int) int) Option { return func(r *Receiver) { r.status = status } }
+func WithStatus(status func(n int) int) Option {
+	return WithFaults(func(n int) Fault { return Fault{Status: status(n)} })
+}
+
+// WithFaults makes the receiver misbehave on the n-th request as f(n) says.
+func WithFaults(f func(n int) Fault) Option { return func(r *Receiver) { r.faults = f } }
 
 // WithOnDelivery calls f for every accepted delivery.
 func WithOnDelivery(f func(Delivery)) Option { return func(r *Receiver) { r.onDelivery = f } }
@@ -75,7 +97,10 @@ func (r *Receiver) URL() string { return "http://" + r.ln.Addr().String() + "/ho
 // SetStatus replaces the status function (nil: always 204).
 func (r *Receiver) SetStatus(status func(n int) int) {
 	r.mu.Lock()
-	r.status = status
+	r.faults = nil
+	if status != nil {
+		r.faults = func(n int) Fault { return Fault{Status: status(n)} }
+	}
 	r.mu.Unlock()
 }
 
@@ -84,7 +109,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := r.verifier.VerifyRequest(req, 1<<20)
 	r.mu.Lock()
 	r.requests++
-	n, status := r.requests, r.status
+	n, faults := r.requests, r.faults
 	r.mu.Unlock()
 	if err != nil {
 		r.mu.Lock()
@@ -93,18 +118,47 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	if status != nil {
-		if code := status(n); code < 200 || code > 299 {
-			http.Error(w, "receiver told to fail", code)
+	var f Fault
+	if faults != nil {
+		f = faults(n)
+	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+		}
+		t.Stop()
+		http.Error(w, "receiver was too slow on purpose", http.StatusServiceUnavailable)
+		return
+	}
+	if f.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	if f.Status != 0 && (f.Status < 200 || f.Status > 299) {
+		http.Error(w, "receiver told to fail", f.Status)
+		return
+	}
+	if req.Context().Err() != nil {
+		return // the sender gave up: it will send the event again
+	}
+	var e event.Event
+	if ct := req.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		if err := json.Unmarshal(body, &e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 	}
-	var e event.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	d := Delivery{ID: req.Header.Get(webhooks.HeaderID), Event: e, Received: time.Now(), Header: req.Header.Clone()}
+	d := Delivery{ID: req.Header.Get(webhooks.HeaderID), Event: e, Body: body, Received: time.Now(), Header: req.Header.Clone()}
 	r.mu.Lock()
 	r.deliveries = append(r.deliveries, d)
 	close(r.notify)
