@@ -112,18 +112,21 @@ func runBench(b *testing.B, ctx context.Context, d *dispatch.Dispatcher, st *sub
 
 // waitBacklog waits until consumer name exists and has want events pending
 // and none in flight.
-func waitBacklog(b *testing.B, ctx context.Context, js jetstream.JetStream, name string, want uint64) {
+// waitBacklog waits until the consumer has want events pending and none in
+// flight; with stopped, also no pull left waiting (a stopped dispatcher's
+// last pull would take one event of the backlog).
+func waitBacklog(b *testing.B, ctx context.Context, js jetstream.JetStream, name string, want uint64, stopped bool) {
 	b.Helper()
 	var last string
 	for {
 		c, err := js.Consumer(ctx, "EVENTS", name)
 		if err == nil {
 			info, err := c.Info(ctx)
-			if err == nil && info.NumPending == want && info.NumAckPending == 0 {
+			if err == nil && info.NumPending == want && info.NumAckPending == 0 && (!stopped || info.NumWaiting == 0) {
 				return
 			}
 			if err == nil {
-				last = fmt.Sprintf("pending %d, in flight %d", info.NumPending, info.NumAckPending)
+				last = fmt.Sprintf("pending %d, in flight %d, pulls waiting %d", info.NumPending, info.NumAckPending, info.NumWaiting)
 			}
 		}
 		if err != nil {
@@ -164,12 +167,15 @@ func benchDispatch(b *testing.B, nsubs int) {
 	st := storeWith(b, ctx, h.JS, subs...)
 	stop := runBench(b, ctx, d, st)
 	for _, s := range subs {
-		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0)
+		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0, false)
 	}
 	stop()
+	for _, s := range subs {
+		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0, true)
+	}
 	publish(b, ctx, h.JS, []string{"v1"}, 0, b.N)
 	for _, s := range subs {
-		waitBacklog(b, ctx, h.JS, s.ConsumerName(), uint64(b.N))
+		waitBacklog(b, ctx, h.JS, s.ConsumerName(), uint64(b.N), true)
 	}
 
 	b.ResetTimer()

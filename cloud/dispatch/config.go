@@ -42,9 +42,9 @@ type Config struct {
 	// MaxPayload is the largest event delivered, in bytes (default 256 KiB);
 	// a larger one is recorded as discarded.
 	MaxPayload int
-	// PinnedTTL is how long a dispatcher replica that stopped pulling keeps
-	// its subscriptions before another replica takes them (default 15s).
-	PinnedTTL time.Duration
+	// LeaseTTL is how long a dispatcher replica that died keeps the
+	// dispatch lease before a standby replica takes over (default 10s).
+	LeaseTTL time.Duration
 	// AllowHTTP permits plain http:// receivers (development only).
 	AllowHTTP bool
 	// AllowPrivate permits receivers on loopback and private networks.
@@ -85,8 +85,8 @@ func (c *Config) setDefaults() {
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 256 << 10
 	}
-	if c.PinnedTTL == 0 {
-		c.PinnedTTL = 15 * time.Second
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 10 * time.Second
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "fleetwire-webhooks/1"
@@ -115,8 +115,8 @@ func (c *Config) Validate() error {
 	if c.MaxPayload <= 0 {
 		return fmt.Errorf("dispatch: max payload %d must be positive", c.MaxPayload)
 	}
-	if c.PinnedTTL < time.Second {
-		return fmt.Errorf("dispatch: pinned TTL %s must be at least 1s", c.PinnedTTL)
+	if c.LeaseTTL < time.Second {
+		return fmt.Errorf("dispatch: lease TTL %s must be at least 1s", c.LeaseTTL)
 	}
 	if c.ImmediateRetries < -1 || c.ImmediateRetries > 10 {
 		return fmt.Errorf("dispatch: immediate retries %d must be within 0..10", c.ImmediateRetries)

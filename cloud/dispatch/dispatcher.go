@@ -17,12 +17,6 @@ import (
 // a receiver can detect a gap without parsing the body.
 const HeaderVehicleSeq = "Fleetwire-Vehicle-Seq"
 
-// priorityGroup is the pull priority group every dispatcher replica joins.
-// The consumers pin one client at a time, so two replicas never deliver
-// the same subscription at once; when the pinned one stops pulling for
-// pinnedTTL, another takes over.
-const priorityGroup = "dispatch"
-
 // In a consumer's metadata, metaEpoch records the subscription epoch it
 // serves and metaRevision the version of the subscription a worker serves.
 const (
@@ -50,13 +44,38 @@ func New(js jetstream.JetStream, cfg Config) (*Dispatcher, error) {
 }
 
 // Run delivers to every active subscription of store until ctx ends, and
-// returns ctx.Err(). Each subscription is supervised on its own: a slow
-// receiver, a subscription that cannot start, or one being stopped never
-// holds up the others.
+// returns ctx.Err(). Several replicas may run: the one holding the dispatch
+// lease delivers, the others stand by (see lease). Each subscription is
+// supervised on its own: a slow receiver, a subscription that cannot
+// start, or one being stopped never holds up the others.
 func (d *Dispatcher) Run(ctx context.Context, store *subscription.Store) error {
 	if _, err := d.openLog(ctx); err != nil {
 		return err
 	}
+	l, err := openLease(ctx, d.js, d.cfg.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	held := false
+	l.hold(ctx, func(h bool) {
+		if h != held {
+			held = h
+			if h {
+				d.cfg.Logger.Info("dispatch: this replica delivers (holds the dispatch lease)")
+			} else if ctx.Err() == nil {
+				d.cfg.Logger.Info("dispatch: standing by; another replica holds the dispatch lease")
+			}
+		}
+	}, func(ctx context.Context) {
+		if err := d.superviseAll(ctx, store); err != nil && ctx.Err() == nil {
+			d.cfg.Logger.Error("dispatch: cannot follow the subscriptions", "err", err)
+		}
+	})
+	return ctx.Err()
+}
+
+// superviseAll runs a supervisor per subscription in store until ctx ends.
+func (d *Dispatcher) superviseAll(ctx context.Context, store *subscription.Store) error {
 	changes, err := store.Watch(ctx, func(id string, err error) {
 		d.cfg.Logger.Error("dispatch: stored subscription unreadable, ignored", "subscription", id, "err", err)
 	})
@@ -76,7 +95,7 @@ func (d *Dispatcher) Run(ctx context.Context, store *subscription.Store) error {
 		s.offer(c)
 	}
 	wg.Wait()
-	return ctx.Err()
+	return nil
 }
 
 // supervisor runs one subscription's worker, restarting it with each new
@@ -192,9 +211,6 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.Con
 		// lost in a hub restart, comes back within seconds.
 		AckWait:        ackWait,
 		MaxDeliver:     -1,
-		PriorityPolicy: jetstream.PriorityPolicyPinned,
-		PriorityGroups: []string{priorityGroup},
-		PinnedTTL:      d.cfg.PinnedTTL,
 		Metadata:       map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10), metaRevision: strconv.FormatUint(sub.Revision, 10)},
 	}
 	if !sub.StartAt.IsZero() {

@@ -201,10 +201,11 @@ func TestPauseKeepsQueueResumeDelivers(t *testing.T) {
 	if _, err := st.Update(ctx, "s1", func(s *subscription.Subscription) error { s.State = subscription.Paused; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	// The consumer is unpinned when the paused worker stops.
+	// Events published from now on must wait; the worker may still be
+	// stopping, so they go out once its pull is closed.
 	waitFor(t, ctx, "worker stopped", func() bool {
 		c, err := h.JS.Consumer(ctx, "EVENTS", "sub-s1")
-		return err == nil && len(c.CachedInfo().PriorityGroups) > 0 && c.CachedInfo().PriorityGroups[0].PinnedClientID == ""
+		return err == nil && c.CachedInfo().NumWaiting == 0
 	})
 	publish(t, ctx, h.JS, []string{"v1"}, 3, 5)
 	waitFor(t, ctx, "queue depth 5", func() bool { return status(t, ctx, d, st, "s1").Pending == 5 })
@@ -515,7 +516,7 @@ func TestReplicasTakeOver(t *testing.T) {
 	st := storeWith(t, ctx, h.JS, sub(rcv.URL()))
 	var a attempts
 	cfg := devConfig(&a)
-	cfg.PinnedTTL = 2 * time.Second
+	cfg.LeaseTTL = 2 * time.Second
 	replica := func() *nats.Conn {
 		nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1))
 		if err != nil {

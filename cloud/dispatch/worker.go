@@ -98,6 +98,10 @@ type lane struct {
 	items   []*item // sorted by seq
 	running bool
 	wake    chan struct{} // an item was added
+	// recordWait waits for the delivery record of the lane's last
+	// delivered event; it must be stored before the lane's next attempt,
+	// and is awaited while the hub sends that next event.
+	recordWait func(context.Context)
 }
 
 func (d *Dispatcher) newWorker(ctx context.Context, store *subscription.Store, sub subscription.Subscription) (*worker, error) {
@@ -134,25 +138,7 @@ func (w *worker) run(ctx context.Context) error {
 		bg.Add(1)
 		go func() { defer bg.Done(); w.liftBarrierAt(ctx) }()
 	}
-	for ctx.Err() == nil {
-		// A short pull, so a pull never outlives a hub restart by long and
-		// an idle subscription costs one request every few seconds.
-		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		msg, err := w.cons.Next(jetstream.FetchContext(fctx), jetstream.FetchPriorityGroup(priorityGroup))
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-				w.log.Debug("dispatch: fetch", "err", err)
-				if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-					w.stop(err)
-					break
-				}
-				_ = sleep(ctx, 100*time.Millisecond)
-			}
-			continue
-		}
-		w.accept(ctx, msg)
-	}
+	w.fetch(ctx)
 	w.lanesWG.Wait()
 	bg.Wait()
 	if errors.Is(context.Cause(ctx), errDeactivated) {
@@ -161,14 +147,47 @@ func (w *worker) run(ctx context.Context) error {
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	// A clean stop hands the subscription to another replica at once
-	// instead of after the pinned TTL.
-	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	if st, err := w.d.js.Stream(uctx, w.d.cfg.Stream); err == nil {
-		_ = st.UnpinConsumer(uctx, w.sub.ConsumerName(), priorityGroup)
-	}
 	return ctx.Err()
+}
+
+// fetch hands the consumer's messages to accept until ctx ends. The pull
+// stays open (refilled as events are settled), so the next event arrives
+// as soon as the hub processed the last ack, and an idle subscription
+// costs a heartbeat, not a busy loop.
+func (w *worker) fetch(ctx context.Context) {
+	inFlight := 1
+	if w.sub.Ordering == subscription.OrderVehicle {
+		inFlight = w.sub.MaxInFlight
+	}
+	for ctx.Err() == nil {
+		iter, err := w.cons.Messages(jetstream.PullMaxMessages(inFlight),
+			jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(2*time.Second))
+		if err != nil {
+			w.log.Debug("dispatch: fetch", "err", err)
+			_ = sleep(ctx, 200*time.Millisecond)
+			continue
+		}
+		for ctx.Err() == nil {
+			msg, err := iter.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+					w.stop(err)
+					break
+				}
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, nats.ErrConnectionClosed) {
+					_ = sleep(ctx, 200*time.Millisecond)
+					break
+				}
+				w.log.Debug("dispatch: fetch", "err", err)
+				continue
+			}
+			w.accept(ctx, msg)
+		}
+		iter.Stop()
+	}
 }
 
 // accept queues msg in its lane, starting the lane if it is idle.
@@ -179,7 +198,9 @@ func (w *worker) accept(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	it := &item{msg: msg, seq: meta.Sequence.Stream, ingested: meta.Timestamp}
+	// A first delivery has no failed attempt behind it; an event offered
+	// again may have, by a dispatcher that died (see restoreSchedule).
+	it := &item{msg: msg, seq: meta.Sequence.Stream, ingested: meta.Timestamp, restored: meta.NumDelivered == 1}
 	if err := json.Unmarshal(msg.Data(), &it.env); err != nil || it.env.ID == "" {
 		// Cannot happen for events that went through an edge outbox; a
 		// foreign publisher could send one. Never block the queue on it.
@@ -282,6 +303,12 @@ func (w *worker) runLane(ctx context.Context, l *lane) {
 	for {
 		w.mu.Lock()
 		if len(l.items) == 0 || ctx.Err() != nil {
+			if wait := l.recordWait; wait != nil {
+				l.recordWait = nil
+				w.mu.Unlock()
+				wait(context.WithoutCancel(ctx))
+				continue
+			}
 			l.running = false
 			w.mu.Unlock()
 			return
@@ -308,7 +335,11 @@ func (w *worker) runLane(ctx context.Context, l *lane) {
 			t.Stop()
 			continue
 		}
-		done := w.deliver(ctx, head)
+		if wait := l.recordWait; wait != nil {
+			l.recordWait = nil
+			wait(context.WithoutCancel(ctx))
+		}
+		done := w.deliver(ctx, l, head)
 		if done {
 			w.mu.Lock()
 			l.items = slices.DeleteFunc(l.items, func(x *item) bool { return x == head })
@@ -380,7 +411,7 @@ func (w *worker) restoreSchedule(ctx context.Context, it *item) error {
 
 // deliver makes one attempt at it, or settles it without one; it reports
 // whether it is done with (acknowledged).
-func (w *worker) deliver(ctx context.Context, it *item) bool {
+func (w *worker) deliver(ctx context.Context, l *lane, it *item) bool {
 	// A delivery under way is finished and settled even when the worker
 	// is being stopped.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.d.cfg.Timeout*time.Duration(w.d.cfg.ImmediateRetries+2)+10*time.Second)
@@ -440,14 +471,15 @@ func (w *worker) deliver(ctx context.Context, it *item) bool {
 		a.EndToEnd = time.Since(it.ingested)
 		rec.Outcome = deliverylog.Delivered
 		// The record, not the lazily persisted ack, is what proves the
-		// delivery after a crash. It travels alongside the ack and must be
-		// stored before the next event of the vehicle goes out.
+		// delivery after a crash or a lost ack (the event, offered again,
+		// is skipped). It travels alongside the ack and is stored before
+		// the lane's next attempt.
 		wait := w.recordAsync(it, rec)
 		w.mu.Lock()
 		w.cursors[it.env.Vehicle.ID] = max(w.cursors[it.env.Vehicle.ID], it.seq)
+		l.recordWait = wait
 		w.mu.Unlock()
 		w.settle(hctx, it)
-		wait(hctx)
 		return true
 	}
 
@@ -524,14 +556,15 @@ func (w *worker) recordAsync(it *item, r deliverylog.Record) func(context.Contex
 	}
 }
 
-// settle acknowledges it and waits for the hub to confirm, so that a hub
-// restart cannot silently turn the ack into a redelivery.
+// settle acknowledges it. The ack is not awaited: if the hub loses it, the
+// event comes back and is recognised as delivered or discarded by the
+// delivery log.
 func (w *worker) settle(ctx context.Context, it *item) {
-	w.retry(ctx, "ack", func(ctx context.Context) error {
+	w.retry(ctx, "ack", func(context.Context) error {
 		w.mu.Lock()
 		msg := it.msg
 		w.mu.Unlock()
-		err := msg.DoubleAck(ctx)
+		err := msg.Ack()
 		if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 			return nil
 		}
