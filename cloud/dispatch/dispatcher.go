@@ -209,9 +209,9 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.Con
 		// Short, because the dispatcher holding an event keeps extending
 		// it (see keepAlive): an event held by a dispatcher that died, or
 		// lost in a hub restart, comes back within seconds.
-		AckWait:        ackWait,
-		MaxDeliver:     -1,
-		Metadata:       map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10), metaRevision: strconv.FormatUint(sub.Revision, 10)},
+		AckWait:    ackWait,
+		MaxDeliver: -1,
+		Metadata:   map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10), metaRevision: strconv.FormatUint(sub.Revision, 10)},
 	}
 	if !sub.StartAt.IsZero() {
 		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy

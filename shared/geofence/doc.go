@@ -67,9 +67,14 @@
 // NewIndex puts the fences' bounding boxes into an R-tree
 // (github.com/tidwall/rtree, float32 boxes rounded outwards, inserted in
 // Hilbert order); for circles and corridors the box is widened by the
-// radius or buffer in degrees at that latitude. Index.Lookup searches the
-// tree for the point and runs the exact test on each candidate, without
-// allocating when dst has room. An Index is immutable and safe for
+// radius or buffer in degrees at that latitude. Over them it lays a
+// uniform grid of about 16 cells per fence, each cell listing the fences
+// whose box overlaps it with, for each of its 4 × 4 subcells, whether the
+// fence holds it whole, misses it or needs the exact test there (see
+// cells.go). Index.Lookup reads the point's cell and runs the exact test
+// only where the subcell says so; fences spanning too many cells, and
+// cells packed with too many fences, are left to the R-tree. Lookups do
+// not allocate when dst has room. An Index is immutable and safe for
 // concurrent lookups; to change the fences, build a new one and swap it
 // atomically.
 package geofence

@@ -8,23 +8,32 @@ import (
 	"github.com/tidwall/rtree"
 )
 
-// An Index answers which fences contain a point: an R-tree of the fences'
-// bounding boxes finds the candidates, and each candidate's exact test
-// decides.
+// An Index answers which fences contain a point: a grid over the fences
+// (cells.go) lists for the point's cell the fences that hold it whole and
+// the candidates, whose exact test decides; where the grid would be too
+// coarse, an R-tree of the fences' bounding boxes finds the candidates.
 //
 // An Index is immutable and safe for concurrent lookups. To change the
 // fences, build a new Index and swap it in (the agent keeps it in an
 // atomic.Pointer); lookups running on the old one finish undisturbed.
 type Index struct {
 	// tree holds the boxes in float32, rounded outwards, so that they
-	// still hold their fences and twice as many fit a cache line (the
-	// search is a third of a lookup's cost), and with each fence its
-	// geometry, which saves a cache miss on the Fence per candidate.
+	// still hold their fences and twice as many fit a cache line, and
+	// with each fence its geometry, which saves a cache miss on the
+	// Fence per candidate.
 	tree   rtree.RTreeGN[float32, entry]
 	fences []*Fence
+
+	// grid answers the lookups in its cells but those marked
+	// cellFallback, which search tree; its items index entries (the
+	// fences in the tree's insertion order). big holds the fences the
+	// grid leaves out, searched after it.
+	grid    indexGrid
+	entries []entry
+	big     rtree.RTreeGN[float32, entry]
 }
 
-// An entry is an item of the tree.
+// An entry is an item of the trees and the grid.
 type entry struct {
 	geom  geometry
 	fence *Fence
@@ -60,11 +69,21 @@ func NewIndex(fences []*Fence) *Index {
 		items[i].hilbert = hilbert(&all, (b.minX+b.maxX)/2, (b.minY+b.maxY)/2)
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.hilbert, b.hilbert) })
-	for _, it := range items {
-		b := &it.box
-		ix.tree.Insert([2]float32{down32(b.minX), down32(b.minY)}, [2]float32{up32(b.maxX), up32(b.maxY)}, it.entry)
+	ix.entries = make([]entry, len(items))
+	boxes := make([]rect, len(items))
+	for i, it := range items {
+		insert(&ix.tree, it.box, it.entry)
+		ix.entries[i], boxes[i] = it.entry, it.box
+	}
+	for _, i := range ix.grid.build(ix.entries, boxes) {
+		insert(&ix.big, boxes[i], ix.entries[i])
 	}
 	return ix
+}
+
+// insert adds e to tr under box b, rounded outwards to float32.
+func insert(tr *rtree.RTreeGN[float32, entry], b rect, e entry) {
+	tr.Insert([2]float32{down32(b.minX), down32(b.minY)}, [2]float32{up32(b.maxX), up32(b.maxY)}, e)
 }
 
 // Lookup appends to dst the fences that contain the point, in no
@@ -74,10 +93,39 @@ func (ix *Index) Lookup(lat, lon float64, dst []*Fence) []*Fence {
 	if math.IsNaN(lat) || math.IsNaN(lon) {
 		return dst
 	}
+	g := &ix.grid
+	if g.start == nil {
+		return search(&ix.tree, lat, lon, dst)
+	}
+	if !g.box.containsPoint(lon, lat) {
+		return dst // outside every fence's box
+	}
+	list, shift := g.list(lon, lat)
+	if len(list) == 1 && list[0] == cellFallback {
+		return search(&ix.tree, lat, lon, dst)
+	}
+	for _, it := range list {
+		switch uint8(it>>shift) & 3 {
+		case cellIn:
+			dst = append(dst, ix.entries[it>>32].fence)
+		case cellEdge:
+			if e := &ix.entries[it>>32]; e.geom.contains(lat, lon) {
+				dst = append(dst, e.fence)
+			}
+		}
+	}
+	if ix.big.Len() > 0 {
+		dst = search(&ix.big, lat, lon, dst)
+	}
+	return dst
+}
+
+// search appends to dst the fences of tr that contain the point.
+func search(tr *rtree.RTreeGN[float32, entry], lat, lon float64, dst []*Fence) []*Fence {
 	// Rounding to nearest keeps a point inside any box rounded outwards
 	// that held it.
 	p := [2]float32{float32(lon), float32(lat)}
-	ix.tree.Search(p, p, func(_, _ [2]float32, e entry) bool {
+	tr.Search(p, p, func(_, _ [2]float32, e entry) bool {
 		if e.geom.contains(lat, lon) {
 			dst = append(dst, e.fence)
 		}
