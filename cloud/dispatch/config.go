@@ -140,6 +140,8 @@ type Attempt struct {
 	EndToEnd time.Duration
 	// Body is the delivered request body.
 	Body []byte
+	// Response is the first KiB of the receiver's answer.
+	Response []byte
 }
 
 // Delivered reports whether the receiver accepted the event.

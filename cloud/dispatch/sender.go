@@ -36,8 +36,11 @@ func newSender(cfg Config) *sender {
 		dialer.Control = dialControl
 	}
 	tr := &http.Transport{
-		DialContext:           dialer.DialContext,
-		MaxIdleConnsPerHost:   64,
+		DialContext:         dialer.DialContext,
+		MaxIdleConnsPerHost: 64,
+		// Bounded per host, so that one receiver with thousands of
+		// subscriptions cannot take every socket.
+		MaxConnsPerHost:       64,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: cfg.Timeout,

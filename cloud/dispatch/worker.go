@@ -456,7 +456,7 @@ func (w *worker) deliver(ctx context.Context, l *lane, it *item) bool {
 	res := w.d.sender.send(hctx, w.sub.URL, signer, it.env.ID, body, contentType, extra)
 	a := Attempt{
 		Subscription: w.sub.ID, EventID: it.env.ID, EventType: it.env.Type, Vehicle: it.env.Vehicle.ID, Seq: it.env.Seq,
-		StreamSeq: it.seq, Number: attempt, StatusCode: res.status, Err: res.err, Latency: time.Since(start), Body: body,
+		StreamSeq: it.seq, Number: attempt, StatusCode: res.status, Err: res.err, Latency: time.Since(start), Body: body, Response: res.body,
 	}
 	rec := deliverylog.Record{
 		Attempt: attempt, Time: start, URL: w.sub.URL, StatusCode: res.status,
