@@ -12,12 +12,19 @@
 // benchmarks of the same run:
 //
 //   - BenchmarkDispatch/subs-1 reports deliveries/s for one subscription:
-//     one event in flight (MaxAckPending 1), strict order, each event
-//     acknowledged to the hub (double ack) before the next is pulled.
+//     one event in flight (MaxAckPending 1), strict order: the next event
+//     leaves the hub only once the previous one's ack arrived.
 //   - BenchmarkDispatch/subs-8 has 8 subscriptions of the same account,
 //     each with its own consumer and all delivering to the same receiver
 //     in parallel; every one of the b.N events is delivered 8 times and
 //     deliveries/s counts them all (so ns/op is per event, not per delivery).
+//   - BenchmarkDispatch/vehicle-8 is one subscription in vehicle ordering
+//     (8 in flight) over 8 vehicles: compare it with parallel-8.
+//   - BenchmarkDispatch/subs-1000 has 1,000 subscriptions; b.N/1000 events
+//     (at least one) are each delivered 1,000 times.
+//   - BenchmarkLatency offers b.N events at 1,000/s to one subscription and
+//     reports the p50 and p99 time from publish on the hub to the
+//     receiver's handler.
 //   - BenchmarkDispatchBaselineHTTP/sequential reports posts/s for a bare
 //     net/http loop that signs and POSTs bodies of the same size to the
 //     same kind of receiver, one at a time: the ceiling for subs-1.
@@ -40,6 +47,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -140,8 +148,40 @@ func waitBacklog(b *testing.B, ctx context.Context, js jetstream.JetStream, name
 	}
 }
 
-func benchDispatch(b *testing.B, nsubs int) {
-	total := b.N * nsubs
+// benchShape is what a BenchmarkDispatch case delivers.
+type benchShape struct {
+	subs     int
+	vehicles int
+	ordering subscription.Ordering
+}
+
+// waitPulling waits until a worker has its pull open on the consumer.
+func waitPulling(b *testing.B, ctx context.Context, js jetstream.JetStream, name string) {
+	b.Helper()
+	for {
+		if c, err := js.Consumer(ctx, "EVENTS", name); err == nil && c.CachedInfo().NumWaiting > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("consumer %s: no worker pulling", name)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func benchDispatch(b *testing.B, shape benchShape) {
+	nsubs := shape.subs
+	perVehicle := max(b.N/shape.vehicles, 1)
+	if nsubs >= 100 {
+		perVehicle = max(b.N/nsubs/shape.vehicles, 1)
+	}
+	vehicles := make([]string, shape.vehicles)
+	for i := range vehicles {
+		vehicles[i] = "v" + strconv.Itoa(i+1)
+	}
+	events := perVehicle * len(vehicles)
+	total := events * nsubs
 	ctx := benchCtx(b, total)
 	h := benchHub(b, ctx)
 	rcv := benchReceiver(b)
@@ -159,12 +199,38 @@ func benchDispatch(b *testing.B, nsubs int) {
 	}
 	subs := make([]subscription.Subscription, nsubs)
 	for i := range subs {
-		subs[i] = subscription.Subscription{ID: "s" + strconv.Itoa(i+1), Account: "acme", URL: rcv.URL(), Secret: secret}
+		subs[i] = subscription.Subscription{ID: "s" + strconv.Itoa(i+1), Account: "acme", URL: rcv.URL(), Secret: secret, Ordering: shape.ordering}
+		if shape.ordering == subscription.OrderVehicle {
+			subs[i].MaxInFlight = 8
+		}
+	}
+
+	st := storeWith(b, ctx, h.JS, subs...)
+	if nsubs >= 100 {
+		// Thousands of subscriptions: measure steady delivery, not the
+		// start of a thousand workers (reported as ready-s): publish once
+		// every worker has its pull open.
+		start := time.Now()
+		runBench(b, ctx, d, st)
+		for _, s := range subs {
+			waitPulling(b, ctx, h.JS, s.ConsumerName())
+		}
+		ready := time.Since(start)
+		b.ResetTimer()
+		start = time.Now()
+		publish(b, ctx, h.JS, vehicles, 0, perVehicle)
+		if _, err := rcv.WaitFor(ctx, total); err != nil {
+			b.Fatalf("%v (failed attempts %d)", err, failed.Load())
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(ready.Seconds(), "ready-s")
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "deliveries/s")
+		return
 	}
 
 	// Create the consumers (new subscriptions start from new events), stop,
 	// and store the backlog.
-	st := storeWith(b, ctx, h.JS, subs...)
 	stop := runBench(b, ctx, d, st)
 	for _, s := range subs {
 		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0, false)
@@ -173,9 +239,9 @@ func benchDispatch(b *testing.B, nsubs int) {
 	for _, s := range subs {
 		waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0, true)
 	}
-	publish(b, ctx, h.JS, []string{"v1"}, 0, b.N)
+	publish(b, ctx, h.JS, vehicles, 0, perVehicle)
 	for _, s := range subs {
-		waitBacklog(b, ctx, h.JS, s.ConsumerName(), uint64(b.N), true)
+		waitBacklog(b, ctx, h.JS, s.ConsumerName(), uint64(events), true)
 	}
 
 	b.ResetTimer()
@@ -194,8 +260,12 @@ func benchDispatch(b *testing.B, nsubs int) {
 }
 
 func BenchmarkDispatch(b *testing.B) {
-	b.Run("subs-1", func(b *testing.B) { benchDispatch(b, 1) })
-	b.Run("subs-8", func(b *testing.B) { benchDispatch(b, 8) })
+	b.Run("subs-1", func(b *testing.B) { benchDispatch(b, benchShape{subs: 1, vehicles: 1}) })
+	b.Run("subs-8", func(b *testing.B) { benchDispatch(b, benchShape{subs: 8, vehicles: 1}) })
+	b.Run("vehicle-8", func(b *testing.B) {
+		benchDispatch(b, benchShape{subs: 1, vehicles: 8, ordering: subscription.OrderVehicle})
+	})
+	b.Run("subs-1000", func(b *testing.B) { benchDispatch(b, benchShape{subs: 1000, vehicles: 1}) })
 }
 
 // benchBodies returns n event bodies shaped as publish stores them, and
@@ -289,4 +359,61 @@ func benchBaselineHTTP(b *testing.B, workers int) {
 func BenchmarkDispatchBaselineHTTP(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) { benchBaselineHTTP(b, 1) })
 	b.Run("parallel-8", func(b *testing.B) { benchBaselineHTTP(b, 8) })
+}
+
+// BenchmarkLatency offers b.N events at 1,000 per second to one
+// subscription (strict order) and reports the latency from the hub's
+// publish to the receiver, p50 and p99.
+func BenchmarkLatency(b *testing.B) {
+	ctx := benchCtx(b, b.N)
+	h := benchHub(b, ctx)
+	var mu sync.Mutex
+	got := map[string]time.Time{}
+	rcv, err := receiver.Start("127.0.0.1:0", secret, receiver.WithOnDelivery(func(d receiver.Delivery) {
+		mu.Lock()
+		got[d.ID] = d.Received
+		mu.Unlock()
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rcv.Close() })
+	d, err := dispatch.New(h.JS, dispatch.Config{AllowHTTP: true, AllowPrivate: true, Logger: benchQuiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := subscription.Subscription{ID: "lat", Account: "acme", URL: rcv.URL(), Secret: secret}
+	st := storeWith(b, ctx, h.JS, s)
+	runBench(b, ctx, d, st)
+	waitBacklog(b, ctx, h.JS, s.ConsumerName(), 0, false)
+
+	sent := make(map[string]time.Time, b.N)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	b.ResetTimer()
+	for i := range b.N {
+		<-tick.C
+		e := &event.Event{ID: event.NewID(time.Now()), Type: event.TypePosition, SchemaVersion: event.SchemaVersion,
+			OccurredAt: event.Time{Time: time.Now()}, Account: "acme", Vehicle: event.Vehicle{ID: "v1"}, Seq: uint64(i + 1),
+			Location: &event.Location{Lat: 49, Lon: 12}}
+		body, _ := e.Marshal()
+		sent[e.ID] = time.Now()
+		if _, err := h.JS.PublishAsync(e.Subject(), body, jetstream.WithMsgID(e.ID)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := rcv.WaitFor(ctx, b.N); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	lat := make([]time.Duration, 0, b.N)
+	mu.Lock()
+	for id, t0 := range sent {
+		lat = append(lat, got[id].Sub(t0))
+	}
+	mu.Unlock()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
