@@ -42,6 +42,8 @@ type Config struct {
 	// MaxPayload is the largest event delivered, in bytes (default 256 KiB);
 	// a larger one is recorded as discarded.
 	MaxPayload int
+	// Replicas of the buckets the dispatcher creates (default 1).
+	Replicas int
 	// LeaseTTL is how long a dispatcher replica that died keeps the
 	// dispatch lease before a standby replica takes over (default 10s).
 	LeaseTTL time.Duration

@@ -73,7 +73,7 @@ func (w *worker) discardFrom(ctx context.Context, from uint64) (int, error) {
 		from = info.AckFloor.Stream + 1
 	}
 	oc, err := w.d.js.OrderedConsumer(ctx, w.d.cfg.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: w.sub.FilterSubjects(),
+		FilterSubjects: w.filter,
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
 	})

@@ -32,6 +32,7 @@ type Dispatcher struct {
 	js     jetstream.JetStream
 	sender *sender
 	logMu  sync.Mutex // guards opening cfg.Log
+	groups *subscription.Groups
 }
 
 // New returns a dispatcher reading from the hub's JetStream.
@@ -52,6 +53,11 @@ func (d *Dispatcher) Run(ctx context.Context, store *subscription.Store) error {
 	if _, err := d.openLog(ctx); err != nil {
 		return err
 	}
+	groups, err := subscription.OpenGroups(ctx, d.js, d.cfg.Replicas)
+	if err != nil {
+		return err
+	}
+	d.groups = groups
 	l, err := openLease(ctx, d.js, d.cfg.LeaseTTL)
 	if err != nil {
 		return err
@@ -82,20 +88,46 @@ func (d *Dispatcher) superviseAll(ctx context.Context, store *subscription.Store
 	if err != nil {
 		return fmt.Errorf("dispatch: %w", err)
 	}
-	var wg sync.WaitGroup
-	sups := map[string]*supervisor{}
-	for c := range changes {
-		s, ok := sups[c.ID]
-		if !ok {
-			s = &supervisor{d: d, store: store, id: c.ID, want: make(chan subscription.Change, 1)}
-			sups[c.ID] = s
-			wg.Add(1)
-			go func() { defer wg.Done(); s.run(ctx) }()
+	groupChanged := make(chan string, 64)
+	if err := d.groups.WatchAccounts(ctx, func(account string) {
+		select {
+		case groupChanged <- account:
+		case <-ctx.Done():
 		}
-		s.offer(c)
+	}); err != nil {
+		return fmt.Errorf("dispatch: %w", err)
 	}
-	wg.Wait()
-	return nil
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sups := map[string]*supervisor{}
+	latest := map[string]subscription.Change{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case account := <-groupChanged:
+			// Subscriptions selecting groups of the account pick up
+			// their new members.
+			for id, c := range latest {
+				if !c.Deleted && c.Subscription.Account == account && len(c.Subscription.VehicleGroups) > 0 {
+					sups[id].offer(c)
+				}
+			}
+		case c, ok := <-changes:
+			if !ok {
+				return nil
+			}
+			latest[c.ID] = c
+			s, found := sups[c.ID]
+			if !found {
+				s = &supervisor{d: d, store: store, id: c.ID, want: make(chan subscription.Change, 1)}
+				sups[c.ID] = s
+				wg.Add(1)
+				go func() { defer wg.Done(); s.run(ctx) }()
+			}
+			s.offer(c)
+		}
+	}
 }
 
 // supervisor runs one subscription's worker, restarting it with each new
@@ -183,6 +215,10 @@ func (s *supervisor) runWorker(ctx context.Context, sub subscription.Subscriptio
 		if ctx.Err() != nil || errors.Is(err, errDeactivated) {
 			return
 		}
+		if errors.Is(err, errNoVehicles) {
+			log.Warn("dispatch: subscription selects no vehicle (its groups are empty or missing); waiting for a change")
+			return
+		}
 		log.Warn("dispatch: subscription worker stopped, starting again", "err", err, "in", backoff)
 		if sleep(ctx, backoff) != nil {
 			return
@@ -192,7 +228,7 @@ func (s *supervisor) runWorker(ctx context.Context, sub subscription.Subscriptio
 }
 
 // consumerConfig is the durable consumer of sub.
-func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.ConsumerConfig {
+func (d *Dispatcher) consumerConfig(sub subscription.Subscription, filter []string) jetstream.ConsumerConfig {
 	inFlight := 1
 	if sub.Ordering == subscription.OrderVehicle {
 		inFlight = sub.MaxInFlight
@@ -200,7 +236,7 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.Con
 	cc := jetstream.ConsumerConfig{
 		Durable:        sub.ConsumerName(),
 		Description:    "fleetwire subscription " + sub.ID,
-		FilterSubjects: sub.FilterSubjects(),
+		FilterSubjects: filter,
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		// Events in flight: one in subscription ordering, so that while
@@ -224,8 +260,8 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription) jetstream.Con
 // ensureConsumer creates sub's consumer, or updates the one serving its
 // epoch; a consumer from an earlier epoch is replaced, because where a
 // consumer starts cannot be changed.
-func (d *Dispatcher) ensureConsumer(ctx context.Context, sub subscription.Subscription) (jetstream.Consumer, error) {
-	want := d.consumerConfig(sub)
+func (d *Dispatcher) ensureConsumer(ctx context.Context, sub subscription.Subscription, filter []string) (jetstream.Consumer, error) {
+	want := d.consumerConfig(sub, filter)
 	cur, err := d.js.Consumer(ctx, d.cfg.Stream, want.Durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):

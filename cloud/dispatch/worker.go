@@ -23,6 +23,9 @@ import (
 // errDeactivated ends a worker whose subscription it deactivated.
 var errDeactivated = errors.New("dispatch: subscription deactivated")
 
+// errNoVehicles: the subscription selects only vehicle groups, all empty.
+var errNoVehicles = errors.New("dispatch: subscription selects no vehicle")
+
 // ackWait is the consumers' ack wait; progress is signalled at a third of it.
 const ackWait = 6 * time.Second
 
@@ -39,10 +42,12 @@ const ackWait = 6 * time.Second
 // ack wait; the delivery log tells the next worker which were delivered
 // (skipped) and where each failing event stands in its schedule.
 type worker struct {
-	d      *Dispatcher
-	store  *subscription.Store
-	sub    subscription.Subscription
-	cons   jetstream.Consumer
+	d     *Dispatcher
+	store *subscription.Store
+	sub   subscription.Subscription
+	cons  jetstream.Consumer
+	// filter are the consumer's subjects (vehicle groups expanded).
+	filter []string
 	log    *slog.Logger
 	maxAge time.Duration
 
@@ -105,12 +110,20 @@ type lane struct {
 }
 
 func (d *Dispatcher) newWorker(ctx context.Context, store *subscription.Store, sub subscription.Subscription) (*worker, error) {
-	cons, err := d.ensureConsumer(ctx, sub)
+	vehicles, all, err := d.groups.Resolve(ctx, sub)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: subscription %s: %w", sub.ID, err)
+	}
+	if !all && len(vehicles) == 0 {
+		return nil, errNoVehicles
+	}
+	filter := sub.FilterSubjectsFor(vehicles)
+	cons, err := d.ensureConsumer(ctx, sub, filter)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: subscription %s: consumer: %w", sub.ID, err)
 	}
 	w := &worker{
-		d: d, store: store, sub: sub, cons: cons, maxAge: d.cfg.MaxAge,
+		d: d, store: store, sub: sub, cons: cons, filter: filter, maxAge: d.cfg.MaxAge,
 		log:   d.cfg.Logger.With("subscription", sub.ID),
 		lanes: map[string]*lane{}, held: map[uint64]*item{}, cursors: map[string]uint64{},
 		barrierDone: make(chan struct{}),

@@ -87,6 +87,9 @@ type Subscription struct {
 	Events []string `koanf:"events" json:"events,omitempty" doc:"event types to deliver, or * for all"`
 	// Vehicles restricts delivery to these vehicle ids (empty: all).
 	Vehicles []string `koanf:"vehicles" json:"vehicles,omitempty" doc:"vehicle ids to deliver (empty: all)"`
+	// VehicleGroups adds the vehicles of these groups (sites, depots) of
+	// the account to Vehicles; group changes apply at once.
+	VehicleGroups []string `koanf:"vehicle_groups" json:"vehicleGroups,omitempty" doc:"vehicle groups (sites, depots) whose vehicles are delivered"`
 	// GeofenceTags restricts delivery to events about a fence carrying one
 	// of these tags (geofence.*, posted_speed.*, route.*); other events are
 	// not delivered (empty: no restriction).
@@ -189,6 +192,11 @@ func (s *Subscription) Validate(allowHTTP bool) error {
 			return bad("%v", err)
 		}
 	}
+	for _, g := range s.VehicleGroups {
+		if err := event.ValidToken("vehicle group", g); err != nil {
+			return bad("%v", err)
+		}
+	}
 	for _, tag := range s.GeofenceTags {
 		if strings.TrimSpace(tag) == "" {
 			return bad("geofence tag must not be empty")
@@ -275,9 +283,14 @@ func (s *Subscription) Secrets(now time.Time) []string {
 }
 
 // FilterSubjects are the EVENTS subjects this subscription receives: the
-// product of its vehicles and event types within its account.
+// product of its vehicles and event types within its account. Vehicle
+// groups are not expanded here (see FilterSubjectsFor).
 func (s *Subscription) FilterSubjects() []string {
-	vehicles := s.Vehicles
+	return s.FilterSubjectsFor(s.Vehicles)
+}
+
+// FilterSubjectsFor is FilterSubjects for the given vehicles (empty: all).
+func (s *Subscription) FilterSubjectsFor(vehicles []string) []string {
 	if len(vehicles) == 0 {
 		vehicles = []string{"*"}
 	}
