@@ -157,6 +157,15 @@ func (w *worker) run(ctx context.Context) error {
 	if errors.Is(context.Cause(ctx), errDeactivated) {
 		return w.finishDeactivation(context.WithoutCancel(ctx))
 	}
+	// Hand back what is still held, so the next worker (this
+	// subscription's new version, or another replica) gets it at once
+	// rather than after the ack wait; the delivery log keeps each failing
+	// event's place in its schedule.
+	w.mu.Lock()
+	for _, it := range w.held {
+		_ = it.msg.Nak()
+	}
+	w.mu.Unlock()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
