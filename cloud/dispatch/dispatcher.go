@@ -58,7 +58,7 @@ func (d *Dispatcher) Run(ctx context.Context, store *subscription.Store) error {
 		return err
 	}
 	d.groups = groups
-	l, err := openLease(ctx, d.js, d.cfg.LeaseTTL)
+	l, err := openLease(ctx, d.js, d.cfg.LeaseTTL, d.cfg.Replicas)
 	if err != nil {
 		return err
 	}

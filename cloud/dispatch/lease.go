@@ -31,12 +31,13 @@ type lease struct {
 	lastRev uint64
 }
 
-func openLease(ctx context.Context, js jetstream.JetStream, ttl time.Duration) (*lease, error) {
+func openLease(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*lease, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      LeaseBucket,
 		Description: "fleetwire: which dispatcher replica delivers",
 		TTL:         ttl,
 		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: lease bucket: %w", err)

@@ -57,7 +57,7 @@ func (d *Dispatcher) openLog(ctx context.Context) (*deliverylog.Log, error) {
 	d.logMu.Lock()
 	defer d.logMu.Unlock()
 	if d.cfg.Log == nil {
-		l, err := deliverylog.Open(ctx, d.js, deliverylog.Config{})
+		l, err := deliverylog.Open(ctx, d.js, deliverylog.Config{Replicas: d.cfg.Replicas})
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: %w", err)
 		}
