@@ -223,6 +223,14 @@ func (w *worker) accept(ctx context.Context, msg jetstream.Msg) {
 	// A first delivery has no failed attempt behind it; an event offered
 	// again may have, by a dispatcher that died (see restoreSchedule).
 	it := &item{msg: msg, seq: meta.Sequence.Stream, ingested: meta.Timestamp, restored: meta.NumDelivered == 1}
+	w.mu.Lock()
+	if w.barrier > 0 && it.seq <= w.barrier {
+		// One of those a previous worker left in flight is back.
+		if w.pending--; w.pending <= 0 {
+			w.liftBarrier()
+		}
+	}
+	w.mu.Unlock()
 	if err := json.Unmarshal(msg.Data(), &it.env); err != nil || it.env.ID == "" {
 		// Cannot happen for events that went through an edge outbox; a
 		// foreign publisher could send one. Never block the queue on it.
@@ -241,12 +249,6 @@ func (w *worker) accept(ctx context.Context, msg jetstream.Msg) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.barrier > 0 && it.seq <= w.barrier {
-		w.pending--
-		if w.pending <= 0 {
-			w.liftBarrier()
-		}
-	}
 	if old, ok := w.held[it.seq]; ok {
 		// Offered again while held (an in-progress ack was lost): keep
 		// the one in hand, answer through the newest handle.

@@ -61,6 +61,10 @@ func (st *Store) Create(ctx context.Context, s Subscription) (Subscription, erro
 	}
 	now := st.now().UTC()
 	s.CreatedAt, s.UpdatedAt, s.StateChangedAt = now, now, now
+	// The first epoch is the creation time, so that a subscription deleted
+	// and created again under the same id never shares an epoch (and the
+	// delivery log's cursor) with its predecessor.
+	s.Epoch = uint64(now.UnixNano())
 	if err := s.Validate(st.allowHTTP); err != nil {
 		return s, err
 	}

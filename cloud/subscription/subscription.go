@@ -111,9 +111,9 @@ type Subscription struct {
 	State          State     `koanf:"-" json:"state,omitempty"`
 	StateReason    string    `koanf:"-" json:"stateReason,omitempty"`
 	StateChangedAt time.Time `koanf:"-" json:"stateChangedAt,omitzero"`
-	// Epoch counts restarts of the subscription's queue (reactivation,
-	// replay); each gets a fresh consumer starting at StartAt (zero: new
-	// events only).
+	// Epoch identifies the generation of the subscription's queue: set at
+	// creation, incremented by each reactivation or replay, each of which
+	// gets a fresh consumer starting at StartAt (zero: new events only).
 	Epoch   uint64    `koanf:"-" json:"epoch,omitempty"`
 	StartAt time.Time `koanf:"-" json:"startAt,omitzero"`
 
