@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,21 +24,42 @@ func (s *Store) ImportFile(ctx context.Context, path string, opts geofence.LoadO
 	if opts.Source == "" {
 		opts.Source = filepath.Base(path)
 	}
-	features, err := normalize(b, opts)
+	ids, err := s.Import(ctx, b, opts)
+	return len(ids), err
+}
+
+// ErrOtherAccount: a feature names an account other than the one imported
+// into.
+var ErrOtherAccount = errors.New("fencestore: feature belongs to another account")
+
+// Import validates every feature of a GeoJSON FeatureCollection (or one
+// Feature) and stores each as a fence of opts.Account, as ImportFile does,
+// returning their ids. A feature whose "account" property names another
+// account is refused (ErrOtherAccount). Nothing is stored unless every
+// feature is valid.
+func (s *Store) Import(ctx context.Context, geojson []byte, opts geofence.LoadOptions) ([]string, error) {
+	features, err := normalize(geojson, opts)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, f := range features {
-		if err := s.Put(ctx, opts.Account, f.id, f.json); err != nil {
-			return 0, err
+		if opts.Account != "" && f.account != opts.Account {
+			return nil, fmt.Errorf("%w: fence %q names account %q, not %q", ErrOtherAccount, f.id, f.account, opts.Account)
 		}
 	}
-	return len(features), nil
+	ids := make([]string, 0, len(features))
+	for _, f := range features {
+		if err := s.Put(ctx, f.account, f.id, f.json); err != nil {
+			return ids, err
+		}
+		ids = append(ids, f.id)
+	}
+	return ids, nil
 }
 
 type normalized struct {
-	id   string
-	json []byte
+	id, account string
+	json        []byte
 }
 
 // normalize splits a FeatureCollection into features, validates each with
@@ -90,7 +112,7 @@ func normalize(b []byte, opts geofence.LoadOptions) ([]normalized, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fencestore: %s feature %d: %w", opts.Source, i, err)
 		}
-		out = append(out, normalized{id: fence.ID, json: j})
+		out = append(out, normalized{id: fence.ID, account: fence.Account, json: j})
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 func TestEscapeRoundTrip(t *testing.T) {
@@ -59,5 +60,41 @@ func TestPutGetListDelete(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, "acme", "depot"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v, want ErrNotFound", err)
+	}
+}
+
+func TestImportRefusesOtherAccount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := hub.Open(ctx, hub.Config{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	s, err := Open(ctx, h.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	circle := func(id, account string) string {
+		acc := ""
+		if account != "" {
+			acc = `,"account":"` + account + `"`
+		}
+		return `{"type":"Feature","properties":{"id":"` + id + `","radius":100` + acc + `},"geometry":{"type":"Point","coordinates":[12.1,49.0]}}`
+	}
+	doc := `{"type":"FeatureCollection","features":[` + circle("a", "") + `,` + circle("b", "acme") + `]}`
+	ids, err := s.Import(ctx, []byte(doc), geofence.LoadOptions{Account: "acme"})
+	if err != nil || !slices.Equal(ids, []string{"a", "b"}) {
+		t.Fatalf("Import = %v, %v", ids, err)
+	}
+	doc = `{"type":"FeatureCollection","features":[` + circle("c", "") + `,` + circle("d", "other") + `]}`
+	if _, err := s.Import(ctx, []byte(doc), geofence.LoadOptions{Account: "acme"}); !errors.Is(err, ErrOtherAccount) {
+		t.Fatalf("feature of another account: %v", err)
+	}
+	if _, err := s.Get(ctx, "acme", "c"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("refused import stored c: %v", err)
+	}
+	if ids, _ := s.List(ctx, "other"); len(ids) != 0 {
+		t.Fatalf("other account got %v", ids)
 	}
 }
