@@ -41,9 +41,13 @@ type Agent struct {
 	ready   chan struct{}
 	onSent  func(*event.Event)
 
+	metrics     *agentMetrics
+	metricsAddr string // what metrics.listen bound
+
 	fences       *fences.Sync   // the account's geofences, mirrored from the hub
 	settings     *settings.Sync // detection overrides, mirrored from the hub
 	onThresholds func(settings.Thresholds)
+	shared       *Shared // a leaf node shared with other agents (simulator), nil: its own
 
 	mu        sync.Mutex // guards what follows, fed by the GNSS, CAN, heartbeat and settings goroutines
 	state     *state.Store
@@ -101,6 +105,7 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	a.decoder = newBusDecoder(a.log)
+	a.metrics = newAgentMetrics(a)
 	if a.pipeline, err = detect.New(cfg.Detect); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
@@ -188,10 +193,16 @@ func (a *Agent) Stats() outbox.Stats {
 func (a *Agent) Run(ctx context.Context) error {
 	a.start = time.Now()
 	defer a.closeSources()
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
 	if err := a.open(ctx); err != nil {
+		stopMetrics()
 		return err
 	}
 	defer a.close()
+	defer stopMetrics()
 	close(a.ready)
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -207,8 +218,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	run("forwarder", a.box.Forward)
-	run("fences", a.fences.Run)
-	run("settings", a.settings.Run)
+	if a.shared == nil { // a shared leaf's fences are run by its owner
+		run("fences", a.fences.Run)
+		run("settings", a.settings.Run)
+	}
 	run("gnss", a.runSource)
 	if a.bus != nil {
 		run("can", a.runBus)
@@ -225,6 +238,9 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func (a *Agent) open(ctx context.Context) error {
+	if a.shared != nil {
+		return a.openShared(ctx)
+	}
 	var err error
 	a.leaf, err = natsembed.Start(ctx, natsembed.Config{
 		Name:        "edge-" + a.cfg.Vehicle.Account + "-" + a.cfg.Vehicle.ID,
@@ -248,11 +264,7 @@ func (a *Agent) open(ctx context.Context) error {
 		a.log.Warn("hub not reachable yet; recording locally until it is", "hub", a.cfg.Hub.URL)
 	}
 	cancel()
-	a.box, err = outbox.Open(ctx, a.nc, outbox.Config{
-		Account: a.cfg.Vehicle.Account, Vehicle: a.cfg.Vehicle.ID,
-		MaxBytes: a.cfg.Store.MaxBytes, MaxAge: a.cfg.Store.MaxAge, Policy: outbox.Policy(a.cfg.Store.Policy),
-		HubDomain: a.cfg.Hub.Domain, Logger: a.log,
-	})
+	a.box, err = outbox.Open(ctx, a.nc, a.outboxConfig(""))
 	if err != nil {
 		a.close()
 		return fmt.Errorf("agent: %w", err)
@@ -302,6 +314,9 @@ func (a *Agent) applyThresholds(t settings.Thresholds) {
 }
 
 func (a *Agent) close() {
+	if a.shared != nil { // the leaf node and its connection are the owner's
+		return
+	}
 	if a.nc != nil {
 		a.nc.Close()
 	}
@@ -455,6 +470,7 @@ func (a *Agent) emit(ctx context.Context, e *event.Event) error {
 	if err != nil {
 		return err
 	}
+	a.metrics.events.WithLabelValues(string(e.Type)).Inc()
 	if a.onSent != nil {
 		a.onSent(e)
 	}

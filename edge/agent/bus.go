@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetwire/fleetwire/edge/can"
@@ -65,9 +66,11 @@ type busDecoder struct {
 	frame can.Frame // the frame being decoded; J1939 messages alias its data
 	sigs  []j1939.Signal
 	dm1   j1939.DM1
-	// Counters of decode errors, logged rarely.
-	errs     int
-	lastWarn time.Time
+	// Counters of decode errors, logged rarely; per protocol for the
+	// metrics, which read them while the bus runs.
+	errs               int
+	lastWarn           time.Time
+	obdErrs, j1939Errs atomic.Uint64
 }
 
 // isotpAdapter plugs the isotp reassembler into the OBD decoder.
@@ -97,6 +100,7 @@ func (b *busDecoder) decode(f can.Frame, apply func(update)) {
 	}
 	resp, ok, err := b.obd.Decode(f)
 	if err != nil && !errors.Is(err, obd.ErrUnknownPID) { // PIDs outside our table are expected
+		b.obdErrs.Add(1)
 		b.warn(f.Time, "OBD-II", err)
 	}
 	if !ok {
@@ -122,6 +126,7 @@ func (b *busDecoder) decodeJ1939(f can.Frame, apply func(update)) {
 	b.frame = f // decoding through a field keeps f from escaping: no allocation per frame
 	m, ok, err := b.j1939.Decode(&b.frame)
 	if err != nil && !errors.Is(err, j1939.ErrNotJ1939) {
+		b.j1939Errs.Add(1)
 		b.warn(f.Time, "J1939", err)
 	}
 	if !ok {

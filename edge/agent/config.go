@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"time"
 
@@ -24,6 +25,7 @@ type Config struct {
 	State    StateConfig    `koanf:"state"`
 	Position PositionConfig `koanf:"position"`
 	Detect   detect.Config  `koanf:"detect"`
+	Metrics  MetricsConfig  `koanf:"metrics"`
 	// HeartbeatEvery is the heartbeat period.
 	HeartbeatEvery time.Duration `koanf:"heartbeat_every" doc:"period of heartbeat events (wall clock), > 0"`
 	LogLevel       string        `koanf:"log_level" doc:"debug, info, warn or error"`
@@ -83,6 +85,11 @@ type StateConfig struct {
 type PositionConfig struct {
 	Every     time.Duration `koanf:"every" doc:"send a position at least this often while fixes arrive (device time), > 0"`
 	DistanceM float64       `koanf:"distance_m" doc:"also send one after moving this many metres (0: off)"`
+}
+
+// MetricsConfig exposes the agent's Prometheus metrics.
+type MetricsConfig struct {
+	Listen string `koanf:"listen" doc:"host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464 (empty: off)"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -178,6 +185,11 @@ func (c *Config) Validate() error {
 			fe.Key = "detect." + fe.Key
 		}
 		return err
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			return config.Invalid("metrics.listen", c.Metrics.Listen, "host:port such as 127.0.0.1:9464, or empty (off)")
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
