@@ -17,6 +17,7 @@ type Config struct {
 	Dispatch      DispatchConfig              `koanf:"dispatch"`
 	API           APIConfig                   `koanf:"api"`
 	Subscriptions []subscription.Subscription `koanf:"subscriptions" doc:"webhook subscriptions (see the subscriptions[] keys)"`
+	Groups        []subscription.Group        `koanf:"vehicle_groups" doc:"vehicle groups (sites, depots) that subscriptions select by name (see the vehicle_groups[] keys)"`
 	Settings      []DetectSettings            `koanf:"detect_settings" doc:"YAML files of detection overrides imported into the SETTINGS bucket at start (see the detect_settings[] keys)"`
 	Geofences     []GeofenceImport            `koanf:"geofences" doc:"GeoJSON files imported into the fence bucket at start (see the geofences[] keys)"`
 	LogLevel      string                      `koanf:"log_level" doc:"debug, info, warn or error"`
@@ -64,6 +65,8 @@ type GeofenceImport struct {
 // APIConfig is the HTTP API.
 type APIConfig struct {
 	Listen string `koanf:"listen" doc:"HTTP API listener host:port (empty: no API)"`
+	// TokenFile receives the first operator token.
+	TokenFile string `koanf:"token_file" doc:"where the first start writes an operator token, mode 0600 (empty: operator.token in hub.store_dir)"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -81,6 +84,9 @@ func Default() Config {
 func (c *Config) Validate() error {
 	if c.Hub.URL == "" && c.Hub.StoreDir == "" {
 		return config.Invalid("hub.store_dir", c.Hub.StoreDir, "a directory (required when hub.url is empty)")
+	}
+	if c.API.Listen != "" && c.API.TokenFile == "" && c.Hub.StoreDir == "" {
+		return config.Invalid("api.token_file", c.API.TokenFile, "a file for the first operator token (required when hub.store_dir is empty)")
 	}
 	if c.Events.MaxAge < time.Minute {
 		return config.Invalid("events.max_age", c.Events.MaxAge, "at least 1m")
@@ -129,6 +135,11 @@ func (c *Config) Validate() error {
 	}
 	if err := validateDetectSettings("detect_settings", c.Settings); err != nil {
 		return err
+	}
+	for i, g := range c.Groups {
+		if err := g.Validate(); err != nil {
+			return config.Invalid(fmt.Sprintf("vehicle_groups[%d]", i), g.Name, err.Error())
+		}
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Subscriptions {

@@ -7,13 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/api"
+	"github.com/fleetwire/fleetwire/cloud/deliverylog"
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/cloud/metrics"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
+	"github.com/fleetwire/fleetwire/cloud/tokens"
 	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
@@ -24,8 +29,11 @@ type Server struct {
 	onAttempt func(dispatch.Attempt)
 	hub       *hub.Hub
 	store     *subscription.Store
+	metrics   *metrics.Metrics
 	ready     chan struct{}
 	apiAddr   string
+	fences    *fencestore.Store
+	api       http.Handler // the /v1 API (nil until Run builds it)
 }
 
 // Option adjusts a Server.
@@ -74,6 +82,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.hub = h
+	s.metrics = metrics.New(h.JS, s.log)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -97,11 +106,27 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("server: subscriptions[%d]: %w", i, err)
 		}
 	}
+	if len(s.cfg.Groups) > 0 {
+		groups, err := subscription.OpenGroups(ctx, h.JS, s.cfg.Events.Replicas)
+		if err != nil {
+			return err
+		}
+		for i, g := range s.cfg.Groups {
+			if err := groups.Put(ctx, g); err != nil {
+				return fmt.Errorf("server: vehicle_groups[%d]: %w", i, err)
+			}
+		}
+	}
+	dlog, err := deliverylog.Open(ctx, h.JS, deliverylog.Config{Replicas: s.cfg.Events.Replicas})
+	if err != nil {
+		return err
+	}
 	d, err := dispatch.New(h.JS, dispatch.Config{
+		Log:     dlog,
 		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries,
 		RetrySchedule: s.cfg.Dispatch.RetrySchedule, MaxRetryAfter: s.cfg.Dispatch.MaxRetryAfter,
-		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload,
-		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.onAttempt, Logger: s.log,
+		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload, Replicas: s.cfg.Events.Replicas,
+		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.observeAttempt, Logger: s.log,
 	})
 	if err != nil {
 		return err
@@ -109,6 +134,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	var api *http.Server
 	if s.cfg.API.Listen != "" {
+		if s.api, err = s.openAPI(ctx, d, dlog); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", s.cfg.API.Listen)
 		if err != nil {
 			return fmt.Errorf("server: api.listen %s: %w", s.cfg.API.Listen, err)
@@ -154,6 +182,7 @@ func (s *Server) importFences(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.fences = store
 	for i, g := range s.cfg.Geofences {
 		n, err := store.ImportFile(ctx, g.File, geofence.LoadOptions{Account: g.Account, Tags: g.Tags, IDProperty: g.IDProperty, NameProperty: g.NameProperty})
 		if err != nil {
@@ -181,5 +210,33 @@ func (s *Server) routes() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.api != nil {
+		mux.Handle("/v1/", s.api)
+	}
 	return mux
+}
+
+// openAPI builds the REST API and, on a fresh install, writes the first
+// operator token to api.token_file.
+func (s *Server) openAPI(ctx context.Context, d *dispatch.Dispatcher, dlog *deliverylog.Log) (http.Handler, error) {
+	toks, err := tokens.Open(ctx, s.hub.JS, s.cfg.Events.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	file := s.cfg.API.TokenFile
+	if file == "" {
+		file = filepath.Join(s.cfg.Hub.StoreDir, "operator.token")
+	}
+	created, err := toks.Bootstrap(ctx, file)
+	if err != nil {
+		return nil, fmt.Errorf("server: api.token_file: %w", err)
+	}
+	if created {
+		s.log.Info("first start: operator token written (create the others with fleetwire token create)", "file", file)
+	}
+	return api.New(api.Config{
+		Hub: s.hub, Subscriptions: s.store, Dispatcher: d, Deliveries: dlog, Fences: s.fences, Tokens: toks,
+		AllowHTTP: s.cfg.Dispatch.AllowHTTP, Logger: s.log,
+	})
 }

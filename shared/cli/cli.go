@@ -54,18 +54,30 @@ func Logger(level string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// Exit prints err (if any) and exits with 0 (nil, help), 2 (configuration
-// or usage error) or 1 (runtime failure).
+// Exit prints err (if any) and exits with Code(err).
 func Exit(err error) {
+	if err != nil && !errors.Is(err, ErrHelp) {
+		fmt.Fprintln(os.Stderr, "error:", err)
+	}
+	os.Exit(Code(err))
+}
+
+// ExitCoder is an error that chooses its exit code.
+type ExitCoder interface{ ExitCode() int }
+
+// Code is the exit code for err: 0 (nil, help), the code of an ExitCoder,
+// 2 (configuration or usage error) or 1 (runtime failure).
+func Code(err error) int {
+	var ec ExitCoder
 	switch {
 	case err == nil, errors.Is(err, ErrHelp):
-		os.Exit(0)
+		return 0
+	case errors.As(err, &ec):
+		return ec.ExitCode()
 	case errors.Is(err, config.ErrInvalid), errors.Is(err, config.ErrUnknownKey), isUsage(err):
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(2)
+		return 2
 	default:
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
+		return 1
 	}
 }
 

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 
 	"github.com/fleetwire/fleetwire/cloud/server"
@@ -19,11 +20,32 @@ Commands:
           vehicles replaying real drives, and print every delivered webhook
   serve   run the hub, the dispatcher and the API (production)
 
+Over the API (--api URL, --token or FLEETWIRE_API, FLEETWIRE_TOKEN; --json):
+  subscription create|list|show|pause|resume|replay|test|rotate-secret|delete
+  deliveries   list|show
+  geofence     import|list|delete
+  vehicles
+  streams
+  token        create
+
+Exit codes: 0 ok, 1 server or network error, 2 usage or invalid input,
+3 not found, 4 missing, unknown or insufficient token.
+
 Run "fleetwire <command> --help" for its settings.
 `
 
 func main() {
-	cli.Main(usage, map[string]cli.Command{"serve": serve, "demo": demo})
+	cmds := map[string]cli.Command{"serve": serve, "demo": demo}
+	for name, f := range apiCommands {
+		cmds[name] = func(ctx context.Context, args []string) error { return f(ctx, args, os.Stdout, os.Stderr) }
+	}
+	cli.Main(usage, cmds)
+}
+
+// apiCommands talk to the API.
+var apiCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"subscription": subscriptionCmd, "deliveries": deliveriesCmd, "geofence": geofenceCmd,
+	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd,
 }
 
 func serve(ctx context.Context, args []string) error {
