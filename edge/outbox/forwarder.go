@@ -34,6 +34,7 @@ func (o *Outbox) Forward(ctx context.Context) error {
 	}
 	var cur cursor
 	var lastLocal uint64 // local stream sequence of the last message handled
+	idle := 0            // fetches in a row that found nothing
 	for {
 		// One short pull at a time (one event is in flight anyway); a
 		// long-lived pull iterator was seen stalling for its expiry.
@@ -49,9 +50,20 @@ func (o *Outbox) Forward(ctx context.Context) error {
 				if err := sleep(ctx, 100*time.Millisecond); err != nil {
 					return err
 				}
+				continue
+			}
+			// Nothing came: the store should then be empty. If it is not
+			// (seen after the store's limits discarded events under the
+			// consumer, under load), the consumer is stuck: replace it.
+			// Checked every few idle fetches, to keep idle vehicles cheap.
+			if idle++; idle%3 == 0 {
+				if c, stuck := o.stalled(ctx, cons); stuck {
+					cons = c
+				}
 			}
 			continue
 		}
+		idle = 0
 		meta, err := msg.Metadata()
 		if err != nil {
 			o.cfg.Logger.Error("outbox: message without metadata, skipped", "err", err)
@@ -70,6 +82,29 @@ func (o *Outbox) Forward(ctx context.Context) error {
 		}
 		lastLocal = meta.Sequence.Stream
 	}
+}
+
+// stalled reports whether the store holds events although a fetch found
+// none and none is in flight, and if so returns a fresh consumer.
+func (o *Outbox) stalled(ctx context.Context, cons jetstream.Consumer) (jetstream.Consumer, bool) {
+	info, err := cons.Info(ctx)
+	if err != nil || info.NumAckPending > 0 {
+		return nil, false
+	}
+	st, err := o.stream.Info(ctx)
+	if err != nil || st.State.Msgs == 0 {
+		return nil, false
+	}
+	o.cfg.Logger.Warn("outbox: forwarder consumer stalled with events stored; replacing it",
+		"stored", st.State.Msgs, "first_seq", st.State.FirstSeq, "consumer_pending", info.NumPending)
+	if err := o.local.DeleteConsumer(ctx, o.cfg.Stream, consumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, false
+	}
+	c, err := o.forwardConsumer(ctx)
+	if err != nil {
+		return nil, false
+	}
+	return c, true
 }
 
 // forwardConsumer creates the durable local consumer, replacing one left
