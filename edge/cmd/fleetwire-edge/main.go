@@ -1,6 +1,7 @@
 // Command fleetwire-edge is the in-vehicle agent.
 //
 //	fleetwire-edge run --config edge.yaml
+//	fleetwire-edge simulate --hub.url nats-leaf://127.0.0.1:7422 --vehicles 1000
 package main
 
 import (
@@ -8,19 +9,21 @@ import (
 	"os"
 
 	"github.com/fleetwire/fleetwire/edge/agent"
+	"github.com/fleetwire/fleetwire/edge/simulate"
 	"github.com/fleetwire/fleetwire/shared/cli"
 )
 
 const usage = `fleetwire-edge: the in-vehicle agent
 
 Commands:
-  run   read the vehicle's sensors, detect events, store them and forward them to the hub
+  run        read the vehicle's sensors, detect events, store them and forward them to the hub
+  simulate   run a fleet of simulated vehicles (real agents replaying a real drive) against a hub
 
 Run "fleetwire-edge run --help" for every setting.
 `
 
 func main() {
-	cli.Main(usage, map[string]cli.Command{"run": run})
+	cli.Main(usage, map[string]cli.Command{"run": run, "simulate": simulateCmd})
 }
 
 func run(ctx context.Context, args []string) error {
@@ -35,4 +38,12 @@ func run(ctx context.Context, args []string) error {
 	}
 	log.Info("fleetwire-edge starting", "vehicle", cfg.Vehicle.ID, "account", cfg.Vehicle.Account, "hub", cfg.Hub.URL, "store", cfg.Store.Dir)
 	return a.Run(ctx)
+}
+
+func simulateCmd(ctx context.Context, args []string) error {
+	cfg := simulate.Default()
+	if err := cli.Load("fleetwire-edge simulate", args, &cfg, os.Stderr); err != nil {
+		return err
+	}
+	return simulate.Main(ctx, cfg, os.Stdout, cli.Logger(cfg.LogLevel, os.Stderr))
 }
