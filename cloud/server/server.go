@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/api"
+	"github.com/fleetwire/fleetwire/cloud/console"
 	"github.com/fleetwire/fleetwire/cloud/deliverylog"
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
@@ -123,7 +124,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	d, err := dispatch.New(h.JS, dispatch.Config{
 		Log:     dlog,
-		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: s.cfg.Dispatch.ImmediateRetries,
+		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: immediateRetries(s.cfg.Dispatch.ImmediateRetries),
 		RetrySchedule: s.cfg.Dispatch.RetrySchedule, MaxRetryAfter: s.cfg.Dispatch.MaxRetryAfter,
 		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload, Replicas: s.cfg.Events.Replicas,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.observeAttempt, Logger: s.log,
@@ -213,6 +214,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	if s.api != nil {
 		mux.Handle("/v1/", s.api)
+		mux.Handle("/console/", console.Handler())
+		mux.Handle("GET /{$}", console.RedirectRoot())
 	}
 	return mux
 }
@@ -239,4 +242,13 @@ func (s *Server) openAPI(ctx context.Context, d *dispatch.Dispatcher, dlog *deli
 		Hub: s.hub, Subscriptions: s.store, Dispatcher: d, Deliveries: dlog, Fences: s.fences, Tokens: toks,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, Logger: s.log,
 	})
+}
+
+// immediateRetries maps the config's count (0 = none) to dispatch's
+// (0 = default, -1 = none).
+func immediateRetries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
