@@ -26,6 +26,7 @@ type SubscriptionView struct {
 	URL           string    `json:"url"`
 	Events        []string  `json:"events"`
 	Vehicles      []string  `json:"vehicles,omitempty"`
+	VehicleGroups []string  `json:"vehicleGroups,omitempty"`
 	GeofenceTags  []string  `json:"geofenceTags,omitempty"`
 	Format        string    `json:"format"`
 	Payload       string    `json:"payload"`
@@ -49,7 +50,7 @@ type SubscriptionView struct {
 func view(s subscription.Subscription, now time.Time) SubscriptionView {
 	v := SubscriptionView{
 		ID: s.ID, Account: s.Account, Name: s.Name, URL: s.URL, Events: s.Events, Vehicles: s.Vehicles,
-		GeofenceTags: s.GeofenceTags, Format: s.Format, Payload: s.Payload, AuthHeader: s.Auth.Header,
+		VehicleGroups: s.VehicleGroups, GeofenceTags: s.GeofenceTags, Format: s.Format, Payload: s.Payload, AuthHeader: s.Auth.Header,
 		Ordering: string(s.Ordering), MaxInFlight: s.MaxInFlight, State: string(s.State), StateReason: s.StateReason,
 		StateChanged: s.StateChangedAt, Epoch: s.Epoch, StartAt: s.StartAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
@@ -71,6 +72,7 @@ type subscriptionFields struct {
 	URL           *string   `json:"url"`
 	Events        *[]string `json:"events"`
 	Vehicles      *[]string `json:"vehicles"`
+	VehicleGroups *[]string `json:"vehicleGroups"`
 	GeofenceTags  *[]string `json:"geofenceTags"`
 	Format        *string   `json:"format"`
 	Payload       *string   `json:"payload"`
@@ -132,6 +134,14 @@ func (f *subscriptionFields) apply(s *subscription.Subscription, allowHTTP bool)
 			}
 		}
 		s.Vehicles = *f.Vehicles
+	}
+	if f.VehicleGroups != nil {
+		for i, g := range *f.VehicleGroups {
+			if err := event.ValidToken("vehicle group", g); err != nil {
+				bad(fmt.Sprintf("vehicleGroups[%d]", i), "%v", err)
+			}
+		}
+		s.VehicleGroups = *f.VehicleGroups
 	}
 	if f.GeofenceTags != nil {
 		for i, t := range *f.GeofenceTags {
