@@ -249,10 +249,20 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription, filter []stri
 		MaxDeliver: -1,
 		Metadata:   map[string]string{metaEpoch: strconv.FormatUint(sub.Epoch, 10), metaRevision: strconv.FormatUint(sub.Revision, 10)},
 	}
-	if !sub.StartAt.IsZero() {
+	// Where the queue starts: the replay time, else the moment the
+	// subscription (or this epoch of it) began. Not "new events only": on
+	// a cluster the consumer starts when its leader is elected, and
+	// events stored meanwhile would be skipped.
+	start := sub.StartAt
+	if start.IsZero() {
+		start = sub.StateChangedAt
+	}
+	if start.IsZero() {
+		start = sub.CreatedAt
+	}
+	if !start.IsZero() {
 		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-		t := sub.StartAt
-		cc.OptStartTime = &t
+		cc.OptStartTime = &start
 	}
 	return cc
 }
