@@ -13,6 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// PublishAsyncTimeout bounds the wait for the PubAck of an asynchronous
+// publish on the hub's JetStream (delivery records).
+const PublishAsyncTimeout = 5 * time.Second
+
 // ErrUnreachable is returned when an external NATS cluster cannot be reached.
 var ErrUnreachable = errors.New("hub: NATS not reachable")
 
@@ -116,7 +120,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		h.Close(ctx)
 		return nil, err
 	}
-	h.JS, err = jetstream.New(h.NC)
+	// An async publish whose PubAck never comes (the stream leader died
+	// with it, on a cluster) fails after this instead of waiting forever.
+	h.JS, err = jetstream.New(h.NC, jetstream.WithPublishAsyncTimeout(PublishAsyncTimeout))
 	if err != nil {
 		h.Close(ctx)
 		return nil, fmt.Errorf("hub: %w", err)
