@@ -1,0 +1,142 @@
+package localcluster_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/hub/localcluster"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const deployDir = "../../../deploy/nats"
+
+// TestDeployConfigsMatchEmbeddedHub: the production node files set what
+// the embedded hub sets (shared/natsembed, cloud/hub) and what vehicles
+// expect: JetStream domain "hub", isolated leaf interest, 5 s pings, a
+// 3-node cluster listing every node.
+func TestDeployConfigsMatchEmbeddedHub(t *testing.T) {
+	names := map[string]bool{}
+	for _, f := range localcluster.ConfigFiles(deployDir) {
+		o, err := server.ProcessConfigFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[o.ServerName] = true
+		checks := []struct {
+			what string
+			ok   bool
+		}{
+			{"jetstream enabled", o.JetStream},
+			{`jetstream domain "hub"`, o.JetStreamDomain == "hub"},
+			{"store_dir set", o.StoreDir != ""},
+			{"max_memory_store and max_file_store set", o.JetStreamMaxMemory > 0 && o.JetStreamMaxStore > 0},
+			{"leaf-node listener", o.LeafNode.Port != 0},
+			{"isolate_leafnode_interest", o.LeafNode.IsolateLeafnodeInterest},
+			{"ping_interval 5s, ping_max 2", o.PingInterval == 5*time.Second && o.MaxPingsOut == 2},
+			{"cluster name", o.Cluster.Name != "" && o.Cluster.Port != 0},
+			{"routes to the three nodes", len(o.Routes) == 3},
+		}
+		for _, c := range checks {
+			if !c.ok {
+				t.Errorf("%s: %s", f, c.what)
+			}
+		}
+	}
+	if len(names) != 3 {
+		t.Fatalf("server names %v: want three distinct", names)
+	}
+}
+
+// TestClusterStopRestart starts the deploy/nats cluster on loopback, stores
+// messages in an R3 stream, stops its leader and a follower in turn and
+// restarts them from their stores: every message is still there.
+func TestClusterStopRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := localcluster.Start(ctx, localcluster.Config{Files: localcluster.ConfigFiles(deployDir), Dir: t.TempDir(), MaxStore: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	nc, err := nats.Connect(c.ClientURLs(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(from, to int) {
+		for i := from; i < to; i++ {
+			for {
+				pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := js.Publish(pctx, "t.x", []byte(fmt.Sprint(i)), jetstream.WithMsgID(fmt.Sprint(i)))
+				pcancel()
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("publish %d: %v", i, err)
+				}
+			}
+		}
+	}
+	leader := func() *localcluster.Node {
+		var name string
+		if err := waitFor(ctx, func() bool {
+			info, err := st.Info(ctx)
+			if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+				return false
+			}
+			name = info.Cluster.Leader
+			return true
+		}); err != nil {
+			t.Fatal("no stream leader")
+		}
+		return c.Node(name)
+	}
+	publish(0, 100)
+	l := leader()
+	c.Stop(l)
+	publish(100, 200)
+	if err := c.Restart(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	var follower *localcluster.Node
+	for _, nd := range c.Nodes() {
+		if nd != leader() {
+			follower = nd
+		}
+	}
+	c.Stop(follower)
+	publish(200, 300)
+	if err := c.Restart(ctx, follower); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(ctx, func() bool {
+		info, err := st.Info(ctx)
+		return err == nil && info.State.Msgs == 300 && info.Cluster != nil && len(info.Cluster.Replicas) == 2
+	}); err != nil {
+		t.Fatal("stream did not hold 300 messages on 3 replicas")
+	}
+}
+
+func waitFor(ctx context.Context, cond func() bool) error {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
