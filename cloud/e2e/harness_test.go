@@ -126,7 +126,12 @@ func (c *cloud) start(ctx context.Context) {
 	// The dispatcher creates its consumers right after Ready; events
 	// published before that would not be delivered to a new subscription.
 	for {
-		if _, err := srv.Hub().JS.Consumer(ctx, "EVENTS", "sub-all"); err == nil {
+		// Short requests: on a cluster, one sent before the consumer has
+		// a leader is never answered.
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := srv.Hub().JS.Consumer(rctx, "EVENTS", "sub-all")
+		cancel()
+		if err == nil {
 			return
 		}
 		select {

@@ -1,0 +1,532 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/hub/localcluster"
+	"github.com/fleetwire/fleetwire/cloud/internal/receiver"
+	"github.com/fleetwire/fleetwire/cloud/server"
+	"github.com/fleetwire/fleetwire/cloud/subscription"
+	"github.com/fleetwire/fleetwire/edge/agent"
+	"github.com/fleetwire/fleetwire/edge/gnss"
+	"github.com/fleetwire/fleetwire/shared/config"
+	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/webhooks"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const deployDir = "../../deploy"
+
+// TestGatewayConfigLoads keeps deploy/edge-gateway.yaml valid.
+func TestGatewayConfigLoads(t *testing.T) {
+	cfg := agent.Default()
+	if err := config.Load(&cfg, config.Options{File: filepath.Join(deployDir, "edge-gateway.yaml"), EnvPrefix: "FLEETWIRE_", Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GNSS.Serial == "" || cfg.CAN.Interface == "" || cfg.Hub.Domain != "hub" {
+		t.Fatalf("gateway config: serial %q, can %q, domain %q", cfg.GNSS.Serial, cfg.CAN.Interface, cfg.Hub.Domain)
+	}
+}
+
+// balancer stands for the DNS name or TCP load balancer in front of the
+// hub nodes' leaf ports: each connection goes to the next node that
+// answers, and ends when that node goes away.
+type balancer struct {
+	ln    net.Listener
+	addrs []string
+	next  atomic.Uint64
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+func startBalancer(t *testing.T, addrs []string) *balancer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &balancer{ln: ln, addrs: addrs, conns: map[net.Conn]bool{}}
+	go b.accept()
+	t.Cleanup(b.close)
+	return b
+}
+
+func (b *balancer) accept() {
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		go b.serve(c)
+	}
+}
+
+func (b *balancer) serve(c net.Conn) {
+	start := b.next.Add(1)
+	var up net.Conn
+	for i := range b.addrs {
+		var err error
+		if up, err = net.DialTimeout("tcp", b.addrs[(int(start)+i)%len(b.addrs)], time.Second); err == nil {
+			break
+		}
+	}
+	if up == nil {
+		c.Close()
+		return
+	}
+	b.mu.Lock()
+	b.conns[c], b.conns[up] = true, true
+	b.mu.Unlock()
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); done <- struct{}{} }
+	go pipe(up, c)
+	go pipe(c, up)
+	<-done // either side ended: end both
+	c.Close()
+	up.Close()
+	b.mu.Lock()
+	delete(b.conns, c)
+	delete(b.conns, up)
+	b.mu.Unlock()
+}
+
+func (b *balancer) close() {
+	b.ln.Close()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		c.Close()
+	}
+}
+
+// startClusterCloud starts the deploy/nats cluster on loopback and
+// fleetwire serve against it, configured by deploy/cloud-cluster.yaml
+// (hub.url moved to the local nodes), with the API on, a receiver
+// subscribed to every event, and vehicles' leaf links spread over the
+// nodes by a balancer.
+func startClusterCloud(t *testing.T, ctx context.Context) (*cloud, *localcluster.Cluster) {
+	t.Helper()
+	cl, err := localcluster.Start(ctx, localcluster.Config{
+		Files: localcluster.ConfigFiles(filepath.Join(deployDir, "nats")), Dir: t.TempDir(), MaxStore: 1 << 30, Logger: clusterLog(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Shutdown)
+	secret, err := webhooks.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv, err := receiver.Start("127.0.0.1:0", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rcv.Close() })
+	cfg := server.Default()
+	if err := config.Load(&cfg, config.Options{File: filepath.Join(deployDir, "cloud-cluster.yaml"), EnvPrefix: "FLEETWIRE_", Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Events.Replicas != 3 {
+		t.Fatalf("deploy/cloud-cluster.yaml: events.replicas = %d, want 3", cfg.Events.Replicas)
+	}
+	cfg.Hub.URL = cl.ClientURLs()
+	cfg.API.Listen, cfg.API.TokenFile = "127.0.0.1:0", filepath.Join(t.TempDir(), "operator.token")
+	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
+	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
+	cfg.Dispatch.Timeout = 2 * time.Second
+	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
+	b := startBalancer(t, cl.LeafAddrs())
+	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: b.ln.Addr().String(), secret: secret}
+	c.start(ctx)
+	t.Cleanup(c.shutdown)
+	// On a cluster the consumer exists before its leader is elected, and
+	// the leader fixes where a new consumer starts: events stored before
+	// that would not be delivered to the new subscription.
+	var last any
+	for {
+		// A request the consumer's leader is not there to answer gets
+		// no reply: each one needs its own short deadline.
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		cons, err := c.srv.Hub().JS.Consumer(rctx, "EVENTS", "sub-all")
+		rcancel()
+		last = err
+		if err == nil {
+			last = cons.CachedInfo().Cluster
+		}
+		if err == nil && cons.CachedInfo().Cluster != nil && cons.CachedInfo().Cluster.Leader != "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("subscription consumer has no leader (client on %s): %+v", c.srv.Hub().NC.ConnectedServerName(), last)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return c, cl
+}
+
+// pace feeds fixes to a vehicle every gap until all are sent or ctx ends;
+// it returns on done when finished.
+func (v *vehicle) pace(ctx context.Context, fixes []gnss.Fix, gap time.Duration, done chan<- error) {
+	go func() {
+		t := time.NewTicker(gap)
+		defer t.Stop()
+		for _, f := range fixes {
+			select {
+			case v.src <- f:
+			case <-ctx.Done():
+				done <- ctx.Err()
+				return
+			}
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				done <- ctx.Err()
+				return
+			}
+		}
+		done <- nil
+	}()
+}
+
+// streamLeader is the node leading stream name.
+func streamLeader(t *testing.T, ctx context.Context, js jetstream.JetStream, cl *localcluster.Cluster, name string) *localcluster.Node {
+	t.Helper()
+	var last any
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		st, err := js.Stream(rctx, name)
+		last = err
+		if err == nil {
+			si := st.CachedInfo()
+			last = si.Cluster
+			if si.Cluster != nil && si.Cluster.Leader != "" {
+				if nd := cl.Node(si.Cluster.Leader); nd != nil && nd.Running() {
+					cancel()
+					return nd
+				}
+			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s has no leader: %v", name, last)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitDeliveries waits until the receiver has n deliveries.
+func waitDeliveries(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n int, during string) {
+	t.Helper()
+	if _, err := rcv.WaitFor(ctx, n); err != nil {
+		t.Fatalf("%s: %v", during, err)
+	}
+}
+
+// TestClusterNodeFailures runs fleetwire serve against a 3-node cluster
+// (events.replicas 3) while three real agents drive real routes through
+// leaf links spread over the nodes. A follower node is stopped during ingest
+// and delivery, deliveries go on without it, and it is restarted from its
+// store; then the EVENTS stream leader is stopped, a new leader takes over,
+// and it is restarted too. Every event is delivered, in per-vehicle order,
+// signed; an event whose 2xx raced a failure may come again with the same
+// webhook-id (at most one per stopped node). Every stream and bucket the
+// cloud created is R3.
+func TestClusterNodeFailures(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, cl := startClusterCloud(t, ctx)
+	js := c.srv.Hub().JS
+
+	files := []struct{ id, file string }{
+		{"regensburg", "20100411_Geko_Regensburg.txt"}, {"munich", "munich-gps.nmea"}, {"swiss", "20100403_Z205_Switzerland.txt"},
+	}
+	const perVehicle = 700
+	var vs []*vehicle
+	done := make(chan error, len(files))
+	for _, f := range files {
+		v := startVehicle(t, ctx, c, f.id)
+		vs = append(vs, v)
+		v.pace(ctx, loadFixes(t, f.file, perVehicle), 8*time.Millisecond, done)
+	}
+
+	// (a) A node leading neither the meta group nor EVENTS, preferably the
+	// one fleetwire serve is connected to.
+	waitDeliveries(t, ctx, c.rcv, 300, "before the first failure")
+	eventsLeader := streamLeader(t, ctx, js, cl, "EVENTS")
+	var victim *localcluster.Node
+	for _, nd := range cl.Nodes() {
+		if nd == eventsLeader || nd.IsMetaLeader() {
+			continue
+		}
+		if victim == nil || nd.Name == c.srv.Hub().NC.ConnectedServerName() {
+			victim = nd
+		}
+	}
+	if victim == nil {
+		t.Fatal("no node leads nothing")
+	}
+	n := len(c.rcv.Deliveries())
+	t.Logf("stopping follower %s (fleetwire serve on %s, EVENTS leader %s) after %d deliveries", victim.Name, c.srv.Hub().NC.ConnectedServerName(), eventsLeader.Name, n)
+	cl.Stop(victim)
+	waitDeliveries(t, ctx, c.rcv, n+300, "with a follower down")
+	if err := cl.Restart(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+
+	// (b) The EVENTS stream leader.
+	waitDeliveries(t, ctx, c.rcv, len(c.rcv.Deliveries())+200, "after the follower's restart")
+	eventsLeader = streamLeader(t, ctx, js, cl, "EVENTS")
+	n = len(c.rcv.Deliveries())
+	t.Logf("stopping EVENTS leader %s (fleetwire serve on %s) after %d deliveries", eventsLeader.Name, c.srv.Hub().NC.ConnectedServerName(), n)
+	cl.Stop(eventsLeader)
+	if nl := streamLeader(t, ctx, js, cl, "EVENTS"); nl == eventsLeader {
+		t.Fatal("stopped node still leads EVENTS")
+	} else {
+		t.Logf("new EVENTS leader %s", nl.Name)
+	}
+	waitDeliveries(t, ctx, c.rcv, n+300, "with the EVENTS leader down")
+	if err := cl.Restart(ctx, eventsLeader); err != nil {
+		t.Fatal(err)
+	}
+
+	for range files {
+		if err := <-done; err != nil {
+			t.Fatalf("feeding fixes: %v", err)
+		}
+	}
+	for _, v := range vs { // every fix became a stored position
+		for v.positions() < perVehicle {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("vehicle %s: %d of %d positions stored", v.id, v.positions(), perVehicle)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	want := 0
+	for _, v := range vs {
+		want += len(v.storedEvents())
+	}
+	wctx, wcancel := context.WithTimeout(ctx, time.Until(deadline(ctx))-5*time.Second)
+	defer wcancel()
+	first := waitUnique(t, wctx, c.rcv, want, func() { diagnose(t, js, c.rcv, vs) })
+	dups := len(c.rcv.Deliveries()) - len(first)
+	t.Logf("%d events from %d vehicles; %d delivered again with the same webhook-id", want, len(vs), dups)
+	if dups > 2 {
+		t.Fatalf("%d repeated deliveries after two node failures, want at most 2", dups)
+	}
+	checkDeliveries(t, first, vs...)
+	if n := c.rcv.Rejected(); n != 0 {
+		t.Fatalf("receiver rejected %d signatures", n)
+	}
+	assertAllR3(t, ctx, js)
+	logSizes(t, ctx, js)
+}
+
+// waitUnique waits until want distinct webhook-ids arrived and returns the
+// first delivery of each, in arrival order.
+func waitUnique(t *testing.T, ctx context.Context, rcv *receiver.Receiver, want int, onFail func()) []receiver.Delivery {
+	t.Helper()
+	for {
+		ds := rcv.Deliveries()
+		seen := map[string]bool{}
+		var first []receiver.Delivery
+		for _, d := range ds {
+			if !seen[d.ID] {
+				seen[d.ID] = true
+				first = append(first, d)
+			}
+		}
+		if len(first) >= want {
+			return first
+		}
+		select {
+		case <-ctx.Done():
+			onFail()
+			t.Fatalf("%d of %d events delivered", len(first), want)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// assertAllR3 checks that every stream (KV buckets included) and every
+// durable consumer on the hub has three replicas, all current.
+func assertAllR3(t *testing.T, ctx context.Context, js jetstream.JetStream) {
+	t.Helper()
+	want := []string{"EVENTS", "DELIVERIES", "KV_SUBSCRIPTIONS", "KV_VEHICLE_GROUPS", "KV_DISPATCH_LEASE", "KV_FENCES", "KV_SETTINGS", "KV_TOKENS"}
+	var names []string
+	for {
+		names = names[:0]
+		lagging := ""
+		l := js.ListStreams(ctx)
+		for si := range l.Info() {
+			names = append(names, si.Config.Name)
+			if si.Config.Replicas != 3 {
+				t.Errorf("stream %s: %d replicas, want 3", si.Config.Name, si.Config.Replicas)
+			}
+			if si.Cluster == nil || si.Cluster.Leader == "" || len(si.Cluster.Replicas) != 2 {
+				lagging = si.Config.Name
+			} else {
+				for _, r := range si.Cluster.Replicas {
+					if !r.Current || r.Offline {
+						lagging = si.Config.Name
+					}
+				}
+			}
+			if si.Config.Name == "EVENTS" {
+				for ci := range mustStream(t, ctx, js, "EVENTS").ListConsumers(ctx).Info() {
+					if ci.Config.Durable != "" && (ci.Cluster == nil || len(ci.Cluster.Replicas) != 2) {
+						t.Errorf("consumer %s: not on 3 replicas (%+v)", ci.Name, ci.Cluster)
+					}
+				}
+			}
+		}
+		if err := l.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		if lagging == "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s: replicas not all current", lagging)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	sort.Strings(names)
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, w := range want {
+		if !have[w] {
+			t.Errorf("stream %s missing (have %v)", w, names)
+		}
+	}
+	t.Logf("R3, all replicas current: %v", names)
+}
+
+func mustStream(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) jetstream.Stream {
+	t.Helper()
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// logSizes reports the average stored size of an event and of a delivery
+// record (deploy/README.md's sizing).
+func logSizes(t *testing.T, ctx context.Context, js jetstream.JetStream) {
+	t.Helper()
+	for _, name := range []string{"EVENTS", "DELIVERIES"} {
+		si, err := mustStream(t, ctx, js, name).Info(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if si.State.Msgs > 0 {
+			t.Logf("%s: %d messages, %d bytes, %d bytes per message stored (per replica)", name, si.State.Msgs, si.State.Bytes, si.State.Bytes/si.State.Msgs)
+		}
+	}
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// diagnose tells, for a failed run, which stored events were not
+// delivered and what the hub holds of each vehicle.
+func diagnose(t *testing.T, js jetstream.JetStream, rcv *receiver.Receiver, vs []*vehicle) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := map[string]bool{}
+	for _, d := range rcv.Deliveries() {
+		got[d.ID] = true
+	}
+	st, err := js.Stream(ctx, "EVENTS")
+	for _, v := range vs {
+		var missing []uint64
+		for _, e := range v.storedEvents() {
+			if !got[e.ID] {
+				missing = append(missing, e.Seq)
+			}
+		}
+		hub := "?"
+		if err == nil {
+			if m, err := st.GetLastMsgForSubject(ctx, event.VehicleSubjects("acme", v.id)); err == nil {
+				hub = m.Header.Get(event.HeaderSeq)
+			} else {
+				hub = err.Error()
+			}
+		}
+		t.Logf("vehicle %s: %d stored, last on the hub seq %s, not delivered: %v", v.id, len(v.storedEvents()), hub, missing)
+		if len(missing) > 0 && err == nil {
+			oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{event.VehicleSubjects("acme", v.id)}})
+			if err == nil {
+				for i := 0; i < len(missing)+2; i++ {
+					m, err := oc.Next(jetstream.FetchMaxWait(time.Second))
+					if err != nil {
+						break
+					}
+					md, _ := m.Metadata()
+					t.Logf("  hub: seq %s stream seq %d at %s", m.Headers().Get(event.HeaderSeq), md.Sequence.Stream, md.Timestamp.Format("15:04:05.000000"))
+				}
+			}
+			if dl, err := js.Stream(ctx, "DELIVERIES"); err == nil {
+				oc, err := dl.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"fleet.deliveries.all." + v.id + ".>"}})
+				if err == nil {
+					for i := 0; i < len(missing)+2; i++ {
+						m, err := oc.Next(jetstream.FetchMaxWait(time.Second))
+						if err != nil {
+							break
+						}
+						md, _ := m.Metadata()
+						b := string(m.Data())
+						if len(b) > 300 {
+							b = b[:300]
+						}
+						t.Logf("  log %s at %s: %s", m.Subject(), md.Timestamp.Format("15:04:05.000000"), b)
+					}
+				}
+			}
+		}
+	}
+	if err == nil {
+		if si, err := st.Info(ctx); err == nil {
+			t.Logf("EVENTS: %d messages, last seq %d", si.State.Msgs, si.State.LastSeq)
+		}
+		if c, err := js.Consumer(ctx, "EVENTS", "sub-all"); err == nil {
+			if ci, err := c.Info(ctx); err == nil {
+				t.Logf("sub-all: delivered %d acked %d pending %d ack-pending %d redelivered %d leader %v", ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Cluster)
+			}
+		}
+	}
+}
+
+// clusterLog shows the hub nodes' log when FLEETWIRE_TEST_CLUSTER_LOG is set.
+func clusterLog() *slog.Logger {
+	if os.Getenv("FLEETWIRE_TEST_CLUSTER_LOG") == "" {
+		return nil
+	}
+	return slog.Default()
+}
