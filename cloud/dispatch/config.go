@@ -22,7 +22,8 @@ type Config struct {
 	// Timeout bounds one HTTP attempt (default 10s).
 	Timeout time.Duration
 	// ImmediateRetries are quick retries of transport errors and 5xx
-	// within one attempt (default 2), before the event goes back to JetStream.
+	// within one attempt (default 3), before the event waits for its next
+	// scheduled attempt.
 	// -1 means none (0 means the default).
 	ImmediateRetries int
 	// RetrySchedule is how long a failed event waits before each next
@@ -70,7 +71,7 @@ func (c *Config) setDefaults() {
 		c.Timeout = 10 * time.Second
 	}
 	if c.ImmediateRetries == 0 {
-		c.ImmediateRetries = 2
+		c.ImmediateRetries = 3
 	}
 	if len(c.RetrySchedule) == 0 {
 		c.RetrySchedule = DefaultRetrySchedule

@@ -74,7 +74,7 @@ func Default() Config {
 	return Config{
 		Hub:      HubConfig{StoreDir: "fleetwire-data", LeafListen: "127.0.0.1:7422", MaxStore: 10 << 30},
 		Events:   EventsConfig{MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Duplicates: 2 * time.Minute, Replicas: 1},
-		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 2, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour, MaxAge: 7 * 24 * time.Hour, MaxPayload: 256 << 10},
+		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 3, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour, MaxAge: 7 * 24 * time.Hour, MaxPayload: 256 << 10},
 		API:      APIConfig{Listen: "127.0.0.1:8080"},
 		LogLevel: "info",
 	}
