@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,6 +127,9 @@ func demo(ctx context.Context, args []string) error {
 		return demoResult(ctx)
 	}
 	fmt.Fprintf(out, "fleetwire demo: hub %s (leaf), API http://%s, receiver %s\n", srv.Hub().LeafURL(), srv.APIAddr(), rcv.URL())
+	if tok, err := os.ReadFile(filepath.Join(scfg.Hub.StoreDir, "operator.token")); err == nil {
+		fmt.Fprintf(out, "web console: http://%s/console/  (operator token: %s)\n", srv.APIAddr(), strings.TrimSpace(string(tok)))
+	}
 	fmt.Fprintf(out, "three vehicles replaying real drives at %gx; every delivered webhook is printed below (Ctrl-C stops)\n\n", cfg.Speed)
 
 	agents := make([]*agent.Agent, 0, len(demoVehicles))
