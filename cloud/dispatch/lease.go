@@ -52,6 +52,11 @@ func openLease(ctx context.Context, js jetstream.JetStream, ttl time.Duration, r
 func (l *lease) hold(ctx context.Context, onChange func(held bool), f func(context.Context)) {
 	for ctx.Err() == nil {
 		rev, err := l.kv.Create(ctx, leaseKey, []byte(l.id))
+		if err != nil && l.lastRev != 0 {
+			// Renewals failed for a while (a node of the cluster away):
+			// if our entry is still the current one, the lease is ours.
+			rev, err = l.kv.Update(ctx, leaseKey, []byte(l.id), l.lastRev)
+		}
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
 				onChange(false)
