@@ -457,7 +457,8 @@ func (w *worker) deliver(ctx context.Context, l *lane, it *item) bool {
 	if time.Until(it.nextAt) > 0 {
 		return false // restored schedule: not yet
 	}
-	body, contentType, err := w.render(it)
+	prov := provenanceOf(it.msg.Headers(), it.ingested)
+	body, contentType, err := w.render(it, prov)
 	if err != nil {
 		w.log.Error("dispatch: event cannot be delivered, discarded", "event", it.env.ID, "err", err)
 		w.record(hctx, it, deliverylog.Record{Outcome: deliverylog.Discarded, Error: err.Error()})
@@ -468,6 +469,7 @@ func (w *worker) deliver(ctx context.Context, l *lane, it *item) bool {
 	attempt := it.attempt + 1
 	start := time.Now()
 	extra := http.Header{HeaderVehicleSeq: []string{strconv.FormatUint(it.env.Seq, 10)}}
+	provenanceHeaders(prov, extra)
 	if a := w.sub.Auth; a.Header != "" {
 		extra.Set(a.Header, a.Value)
 	}
@@ -547,13 +549,14 @@ func (w *worker) signer(now time.Time) (*webhooks.Signer, error) {
 	return s, nil
 }
 
-// render produces the body the subscription asked for.
-func (w *worker) render(it *item) ([]byte, string, error) {
+// render produces the body the subscription asked for: the stored
+// envelope with its provenance appended (left out by the minimal shape).
+func (w *worker) render(it *item, prov event.Provenance) ([]byte, string, error) {
 	raw := it.msg.Data()
 	if len(raw) > w.d.cfg.MaxPayload {
 		return nil, "", fmt.Errorf("%w: event is %d bytes, the limit is %d", ErrPayloadTooLarge, len(raw), w.d.cfg.MaxPayload)
 	}
-	return renderBody(raw, w.sub.Format, w.sub.Payload)
+	return renderBody(withProvenance(raw, prov), w.sub.Format, w.sub.Payload)
 }
 
 // record appends r, completed with it's identity, to the delivery log.

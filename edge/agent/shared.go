@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fleetwire/fleetwire/edge/detect"
 	"github.com/fleetwire/fleetwire/edge/fences"
 	"github.com/fleetwire/fleetwire/edge/outbox"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
@@ -42,6 +43,8 @@ func (a *Agent) outboxConfig(stream string) outbox.Config {
 		Account: a.cfg.Vehicle.Account, Vehicle: a.cfg.Vehicle.ID, Stream: stream,
 		MaxBytes: a.cfg.Store.MaxBytes, MaxAge: a.cfg.Store.MaxAge, Policy: outbox.Policy(a.cfg.Store.Policy),
 		HubDomain: a.cfg.Hub.Domain, Logger: a.log,
+		AgentVersion: Version, RuleVersion: detect.RuleVersion,
+		LinkUp: func() bool { return a.leaf != nil && a.leaf.LeafConnected() },
 	}
 }
 

@@ -44,6 +44,17 @@ type Config struct {
 	RetryMin, RetryMax time.Duration
 	// Logger (slog.Default if nil).
 	Logger *slog.Logger
+
+	// AgentVersion and RuleVersion are stored with each event (headers
+	// event.HeaderAgentVersion and event.HeaderRuleVersion) and forwarded
+	// with it: the versions that produced it, even if the agent is
+	// upgraded before the event leaves the vehicle. Empty: not recorded.
+	AgentVersion, RuleVersion string
+	// LinkUp reports whether the leaf node has a live link to the hub
+	// (natsembed.Server.LeafConnected). An event stored while it is false
+	// is marked as buffered offline. Nil: only forward failures mark
+	// events (see Provenance in shared/event).
+	LinkUp func() bool
 }
 
 func (c *Config) setDefaults() {

@@ -76,7 +76,7 @@ func (o *Outbox) Forward(ctx context.Context) error {
 			o.cfg.Logger.Warn("outbox: events discarded by the local store limits before they could be forwarded",
 				"count", n, "first_seq", lastLocal+1, "last_seq", meta.Sequence.Stream-1, "policy", o.cfg.Policy)
 		}
-		if err := o.forward(ctx, msg, &cur); err != nil {
+		if err := o.forward(ctx, msg, meta.Timestamp, &cur); err != nil {
 			_ = msg.Nak()
 			return err
 		}
@@ -148,7 +148,7 @@ func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error
 
 // forward gets one event onto the hub (or proves it is there), then acks it
 // locally. It retries until it succeeds or ctx ends.
-func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, cur *cursor) error {
+func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, storedAt time.Time, cur *cursor) error {
 	seq, err := strconv.ParseUint(msg.Headers().Get(event.HeaderSeq), 10, 64)
 	if err != nil {
 		o.cfg.Logger.Error("outbox: stored event without a valid sequence header, skipped", "subject", msg.Subject(), "err", err)
@@ -173,6 +173,7 @@ func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, cur *cursor) er
 					return ctx.Err()
 				}
 				o.cfg.Logger.Debug("outbox: hub not reachable", "err", err)
+				o.noteOutage(err)
 				continue
 			}
 			*cur = c
@@ -182,11 +183,12 @@ func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, cur *cursor) er
 			o.stats.alreadyOnHub.Add(1)
 			return o.ack(ctx, msg, seq)
 		}
-		ack, err := o.publish(ctx, msg, id, seq, filter, cur.streamSeq)
+		ack, err := o.publish(ctx, msg, storedAt, id, seq, filter, cur.streamSeq)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			o.noteOutage(err)
 			// Unknown outcome or a stale cursor: ask the hub before retrying.
 			cur.known = false
 			if attempt == 0 {
@@ -204,18 +206,51 @@ func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, cur *cursor) er
 	}
 }
 
-func (o *Outbox) publish(ctx context.Context, msg jetstream.Msg, id string, seq uint64, filter string, lastHubSeq uint64) (*jetstream.PubAck, error) {
+func (o *Outbox) publish(ctx context.Context, msg jetstream.Msg, storedAt time.Time, id string, seq uint64, filter string, lastHubSeq uint64) (*jetstream.PubAck, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.PublishTimeout)
 	defer cancel()
 	out := &nats.Msg{
 		Subject: hubSubject(msg.Subject()),
-		Header:  nats.Header{event.HeaderSeq: []string{strconv.FormatUint(seq, 10)}},
+		Header:  o.provenance(msg.Headers(), storedAt, time.Now()),
 		Data:    msg.Data(),
 	}
+	out.Header.Set(event.HeaderSeq, strconv.FormatUint(seq, 10))
 	return o.hub.PublishMsg(ctx, out,
 		jetstream.WithMsgID(id),
 		jetstream.WithExpectStream(o.cfg.HubStream),
 		jetstream.WithExpectLastSequenceForSubject(lastHubSeq, filter))
+}
+
+// provenance returns the hub headers telling how the stored message with
+// headers h, stored at storedAt, travelled until now (see
+// event.Provenance). Each attempt computes them afresh, so the one that
+// reaches the hub tells its own wait.
+func (o *Outbox) provenance(h nats.Header, storedAt, now time.Time) nats.Header {
+	out := nats.Header{}
+	for _, k := range []string{event.HeaderAgentVersion, event.HeaderRuleVersion} {
+		if v := h.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	offline := h.Get(event.HeaderStoredOffline) == "true"
+	if at := o.outageAt.Load(); at != 0 && at > storedAt.UnixNano() {
+		offline = true // the hub was unreachable while this event waited
+	}
+	out.Set(event.HeaderStoredAt, storedAt.UTC().Format(event.TimeLayout))
+	out.Set(event.HeaderBufferedMs, strconv.FormatInt(max(0, now.Sub(storedAt).Milliseconds()), 10))
+	out.Set(event.HeaderBufferedOffline, strconv.FormatBool(offline))
+	return out
+}
+
+// noteOutage records that a call to the hub failed for want of the hub (a
+// timeout, no responders, a lost connection), not because the hub
+// answered with an error (such as the sequence guard's).
+func (o *Outbox) noteOutage(err error) {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return
+	}
+	o.outageAt.Store(time.Now().UnixNano())
 }
 
 // resolve reads the vehicle's last event on the hub.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -33,6 +34,9 @@ type Outbox struct {
 
 	stats    counters
 	fullWarn rateLimit
+	// outageAt is when (unix ns) the forwarder last failed to reach the
+	// hub: an event stored before it waited because of an outage.
+	outageAt atomic.Int64
 }
 
 // rateLimit lets one warning through per period.
@@ -141,6 +145,7 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 	}
 	e.Account, e.Vehicle.ID = o.cfg.Account, o.cfg.Vehicle
 	e.Seq = o.lastSeq + 1
+	e.Provenance = nil // added at delivery, never part of the stored envelope
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
@@ -152,6 +157,17 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 		Subject: localRoot + "." + e.Account + "." + e.Vehicle.ID + "." + event.TypeToken(e.Type),
 		Header:  nats.Header{event.HeaderSeq: []string{strconv.FormatUint(e.Seq, 10)}},
 		Data:    body,
+	}
+	// Provenance travels in headers, so the envelope bytes stay the
+	// vehicle's own. The versions are those that produced the event.
+	if v := o.cfg.AgentVersion; v != "" {
+		msg.Header.Set(event.HeaderAgentVersion, v)
+	}
+	if v := o.cfg.RuleVersion; v != "" {
+		msg.Header.Set(event.HeaderRuleVersion, v)
+	}
+	if o.cfg.LinkUp != nil && !o.cfg.LinkUp() {
+		msg.Header.Set(event.HeaderStoredOffline, "true")
 	}
 	// The expected-last-sequence guard makes the stream sequence and the
 	// event sequence one and the same: gap-free, surviving restarts.

@@ -41,6 +41,10 @@ type Event struct {
 	Location *Location `json:"location,omitempty"`
 	// Data holds the type-specific fields.
 	Data json.RawMessage `json:"data,omitempty"`
+	// Provenance is added by the dispatcher to the delivered body only;
+	// it is never part of the envelope stored on the vehicle or the hub
+	// (the edge outbox clears it). See Provenance.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Vehicle identifies a vehicle within an account.
