@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"github.com/fleetwire/fleetwire/shared/event"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,7 +40,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 }
 
 // Key is the bucket key of a fence: <account>.<escaped fence id>.
-func Key(account, id string) string { return account + "." + escape(id) }
+func Key(account, id string) string { return account + "." + event.KeyToken(id) }
 
 // AccountKeys is the key filter matching one account's fences.
 func AccountKeys(account string) string { return account + ".>" }
@@ -81,37 +81,7 @@ func (s *Store) List(ctx context.Context, account string) ([]string, error) {
 	}
 	var ids []string
 	for k := range lister.Keys() {
-		ids = append(ids, unescape(strings.TrimPrefix(k, account+".")))
+		ids = append(ids, event.FromKeyToken(strings.TrimPrefix(k, account+".")))
 	}
 	return ids, nil
-}
-
-// escape makes a fence id a single key token: letters, digits, '-' and '_'
-// stay, every other byte becomes =XX (hex), which unescape reverses.
-func escape(id string) string {
-	var b strings.Builder
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "=%02X", c)
-	}
-	return b.String()
-}
-
-func unescape(k string) string {
-	var b strings.Builder
-	for i := 0; i < len(k); i++ {
-		if k[i] == '=' && i+2 < len(k) {
-			if c, err := strconv.ParseUint(k[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(c))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(k[i])
-	}
-	return b.String()
 }

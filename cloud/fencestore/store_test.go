@@ -8,19 +8,20 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/geofence"
 )
 
 func TestEscapeRoundTrip(t *testing.T) {
 	for _, id := range []string{"lez_munich", "München", "file.geojson#3", "a b=c", ""} {
-		k := escape(id)
+		k := event.KeyToken(id)
 		for _, c := range k {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
-				t.Fatalf("escape(%q) = %q has %q, not a key character", id, k, c)
+				t.Fatalf("event.KeyToken(%q) = %q has %q, not a key character", id, k, c)
 			}
 		}
-		if got := unescape(k); got != id {
-			t.Fatalf("unescape(escape(%q)) = %q", id, got)
+		if got := event.FromKeyToken(k); got != id {
+			t.Fatalf("event.FromKeyToken(event.KeyToken(%q)) = %q", id, got)
 		}
 	}
 }

@@ -3,7 +3,7 @@ package detectconfig
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"github.com/fleetwire/fleetwire/shared/event"
 	"strings"
 
 	"github.com/fleetwire/fleetwire/shared/config"
@@ -19,13 +19,13 @@ const section = "detect"
 
 // AccountKey is the bucket key of an account's overrides:
 // <account>.detect.
-func AccountKey(account string) string { return escape(account) + "." + section }
+func AccountKey(account string) string { return event.KeyToken(account) + "." + section }
 
 // VehicleKey is the bucket key of one vehicle's overrides:
 // <account>.<vehicle>.detect. A vehicle's overrides apply on top of its
 // account's.
 func VehicleKey(account, vehicle string) string {
-	return escape(account) + "." + escape(vehicle) + "." + section
+	return event.KeyToken(account) + "." + event.KeyToken(vehicle) + "." + section
 }
 
 // ParseKey returns the account and vehicle (empty for an account's
@@ -34,9 +34,9 @@ func ParseKey(key string) (account, vehicle string, ok bool) {
 	parts := strings.Split(key, ".")
 	switch {
 	case len(parts) == 2 && parts[1] == section:
-		return unescape(parts[0]), "", true
+		return event.FromKeyToken(parts[0]), "", true
 	case len(parts) == 3 && parts[2] == section:
-		return unescape(parts[0]), unescape(parts[1]), true
+		return event.FromKeyToken(parts[0]), event.FromKeyToken(parts[1]), true
 	}
 	return "", "", false
 }
@@ -69,35 +69,4 @@ func Check(doc []byte, source string) error {
 		return fmt.Errorf("detectconfig: %w", err)
 	}
 	return nil
-}
-
-// escape makes a name a single key token: letters, digits, '-' and '_'
-// stay, every other byte becomes =XX (hex), which unescape reverses (the
-// same scheme the fence store uses for fence ids).
-func escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "=%02X", c)
-	}
-	return b.String()
-}
-
-func unescape(k string) string {
-	var b strings.Builder
-	for i := 0; i < len(k); i++ {
-		if k[i] == '=' && i+2 < len(k) {
-			if c, err := strconv.ParseUint(k[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(c))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(k[i])
-	}
-	return b.String()
 }
