@@ -66,3 +66,49 @@ func TestSlowReceiverDoesNotSlowOthers(t *testing.T) {
 	}
 	t.Logf("fast: 50 events in %s; slow meanwhile: %d", elapsed.Round(time.Millisecond), slowServed.Load())
 }
+
+// TestTransientStatusesRetriedAtOnce: 408, 409 and 425 get the immediate
+// retries (like 429 and 5xx); another 4xx waits for the schedule.
+func TestTransientStatusesRetriedAtOnce(t *testing.T) {
+	cases := []struct {
+		status    int
+		immediate bool
+	}{
+		{http.StatusRequestTimeout, true},
+		{http.StatusConflict, true},
+		{http.StatusTooEarly, true},
+		{http.StatusInternalServerError, true},
+		{http.StatusUnprocessableEntity, false},
+	}
+	for _, c := range cases {
+		t.Run(http.StatusText(c.status), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			h := openHub(t, ctx)
+			rcv, err := receiver.Start("127.0.0.1:0", secret, receiver.WithStatus(func(n int) int {
+				if n == 1 {
+					return c.status
+				}
+				return 204
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rcv.Close()
+			var a attempts
+			cfg := devConfig(&a)
+			cfg.ImmediateRetries = 1
+			cfg.RetrySchedule = []time.Duration{100 * time.Millisecond}
+			startDispatcher(t, ctx, h.JS, cfg, sub(rcv.URL()))
+			waitConsumer(t, ctx, h.JS, "sub-s1")
+			publish(t, ctx, h.JS, []string{"v1"}, 0, 1)
+			if _, err := rcv.WaitFor(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, ctx, "the delivery settled", func() bool { return len(a.successes()) == 1 })
+			if got := a.failed() == 0; got != c.immediate {
+				t.Fatalf("status %d: delivered within the first attempt = %v, want %v", c.status, got, c.immediate)
+			}
+		})
+	}
+}

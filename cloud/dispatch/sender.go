@@ -61,6 +61,15 @@ func newSender(cfg Config) *sender {
 		if errors.Is(err, ErrForbiddenAddress) {
 			return false, err
 		}
+		// Timeout, conflict and too-early say "try again shortly", like
+		// 429 and 5xx (which the default policy already retries); other
+		// 4xx wait for the schedule.
+		if err == nil && resp != nil && ctx.Err() == nil {
+			switch resp.StatusCode {
+			case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly:
+				return true, nil
+			}
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	// Hand back the last response or error instead of a generic "giving up".
