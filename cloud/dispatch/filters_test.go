@@ -48,16 +48,29 @@ func TestVehicleGroupsFollowChanges(t *testing.T) {
 		return err == nil && slices.Contains(c.CachedInfo().Config.FilterSubjects, "fleet.events.acme.v2.>")
 	})
 	publish(t, ctx, h.JS, []string{"v1", "v2"}, 2, 1)
-	ds, err = rcv.WaitFor(ctx, 4)
-	if err != nil {
-		t.Fatal(err)
+	// Wait for v2#3, the first event of v2 stored after the change.
+	var v1, v2 []uint64
+	for want := 4; ; want++ {
+		if ds, err = rcv.WaitFor(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		v1, v2 = nil, nil
+		for _, d := range ds {
+			if d.Event.Vehicle.ID == "v1" {
+				v1 = append(v1, d.Event.Seq)
+			} else {
+				v2 = append(v2, d.Event.Seq)
+			}
+		}
+		if slices.Contains(v2, 3) {
+			break
+		}
 	}
-	var got []string
-	for _, d := range ds {
-		got = append(got, d.Event.Vehicle.ID+"#"+string(rune('0'+d.Event.Seq)))
-	}
-	if want := []string{"v1#1", "v1#2", "v1#3", "v2#3"}; !slices.Equal(got, want) {
-		t.Fatalf("delivered %v, want %v", got, want)
+	// v2#1 was stored before the subscription's last delivery: never
+	// delivered. v2#2 came after it and before the change: JetStream may
+	// offer it once the filter includes v2 (the README says so).
+	if !slices.Equal(v1, []uint64{1, 2, 3}) || !(slices.Equal(v2, []uint64{3}) || slices.Equal(v2, []uint64{2, 3})) {
+		t.Fatalf("delivered v1 %v, v2 %v; want v1 [1 2 3], v2 [3] or [2 3]", v1, v2)
 	}
 }
 
