@@ -143,6 +143,17 @@ func sub(url string) subscription.Subscription {
 	return subscription.Subscription{ID: "s1", Account: "acme", URL: url, Secret: secret}
 }
 
+// newReceiver starts a verifying receiver on loopback, closed when the test ends.
+func newReceiver(t testing.TB, secret string, opts ...receiver.Option) *receiver.Receiver {
+	t.Helper()
+	rcv, err := receiver.Start("127.0.0.1:0", secret, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rcv.Close() })
+	return rcv
+}
+
 func openHub(t *testing.T, ctx context.Context) *hub.Hub {
 	t.Helper()
 	h, err := hub.Open(ctx, hub.Config{StoreDir: t.TempDir()})
@@ -157,11 +168,7 @@ func TestDeliversInOrderSigned(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	var a attempts
 	startDispatcher(t, ctx, h.JS, devConfig(&a), sub(rcv.URL()))
 	waitConsumer(t, ctx, h.JS, "sub-s1")
@@ -210,11 +217,7 @@ func TestPrivateAddressRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	got := make(chan dispatch.Attempt, 16)
 	cfg := dispatch.Config{AllowHTTP: true, RetrySchedule: []time.Duration{time.Hour}, OnAttempt: func(a dispatch.Attempt) { got <- a }}
 	startDispatcher(t, ctx, h.JS, cfg, sub(rcv.URL()))

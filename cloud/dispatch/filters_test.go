@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetwire/fleetwire/cloud/internal/receiver"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/event"
 )
@@ -25,11 +24,7 @@ func TestVehicleGroupsFollowChanges(t *testing.T) {
 	if err := groups.Put(ctx, subscription.Group{Account: "acme", Name: "depot-a", Vehicles: []string{"v1"}}); err != nil {
 		t.Fatal(err)
 	}
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	s := sub(rcv.URL())
 	s.VehicleGroups = []string{"depot-a"}
 	var a attempts
@@ -79,11 +74,7 @@ func TestGeofenceTagFilter(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	s := sub(rcv.URL())
 	s.GeofenceTags = []string{"depot"}
 	var a attempts

@@ -17,16 +17,8 @@ func TestSlowReceiverDoesNotSlowOthers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	fast, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fast.Close()
-	slowRcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slowRcv.Close()
+	fast := newReceiver(t, secret)
+	slowRcv := newReceiver(t, secret)
 	var slowServed atomic.Int64
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

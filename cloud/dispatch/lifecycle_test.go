@@ -152,11 +152,7 @@ func TestMaxAgeDeactivates(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret, receiver.WithStatus(func(int) int { return 500 }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret, receiver.WithStatus(func(int) int { return 500 }))
 	var a attempts
 	cfg := devConfig(&a)
 	cfg.ImmediateRetries, cfg.RetrySchedule, cfg.MaxAge = -1, []time.Duration{100 * time.Millisecond}, 1500*time.Millisecond
@@ -185,11 +181,7 @@ func TestPauseKeepsQueueResumeDelivers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	var a attempts
 	st := storeWith(t, ctx, h.JS, sub(rcv.URL()))
 	d := runDispatcher(t, ctx, h.JS, devConfig(&a), st)
@@ -231,11 +223,7 @@ func TestReplayFromTime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := openHub(t, ctx)
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rcv.Close()
+	rcv := newReceiver(t, secret)
 	var a attempts
 	st := startDispatcher(t, ctx, h.JS, devConfig(&a), sub(rcv.URL()))
 	waitConsumer(t, ctx, h.JS, "sub-s1")
@@ -303,11 +291,7 @@ func TestOrderUnderRandomFaults(t *testing.T) {
 				}
 				return receiver.Fault{}
 			}
-			rcv, err := receiver.Start("127.0.0.1:0", secret, receiver.WithFaults(faults))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rcv.Close()
+			rcv := newReceiver(t, secret, receiver.WithFaults(faults))
 			// Count the distinct events in flight in front of the receiver (a
 			// retry after a timeout may overlap its own abandoned attempt).
 			var flightMu sync.Mutex
@@ -401,16 +385,8 @@ func TestSecretRotationOverlap(t *testing.T) {
 	defer cancel()
 	h := openHub(t, ctx)
 	const newSecret = "whsec_c2VjcmV0LXJvdGF0ZWQtZm9yLXRoZS10ZXN0"
-	oldRcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oldRcv.Close()
-	newRcv, err := receiver.Start("127.0.0.1:0", newSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer newRcv.Close()
+	oldRcv := newReceiver(t, secret)
+	newRcv := newReceiver(t, newSecret)
 	// One URL, two verifiers: the request goes to both.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
