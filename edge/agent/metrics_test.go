@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/event"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/fleetwire/fleetwire/shared/tcpproxy"
-	"github.com/nats-io/nats.go/jetstream"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -25,23 +23,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	hubSrv, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hubSrv.Shutdown(ctx)
-	hnc, err := hubSrv.Connect("hub-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hnc.Close()
-	hjs, err := jetstream.New(hnc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := hjs.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.SubjectRoot + ".>"}}); err != nil {
-		t.Fatal(err)
-	}
+	hubSrv, _ := startHub(t, ctx)
 	proxy, err := tcpproxy.Start(hubSrv.LeafURL()[len("nats-leaf://"):])
 	if err != nil {
 		t.Fatal(err)

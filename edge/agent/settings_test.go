@@ -12,7 +12,6 @@ import (
 	"github.com/fleetwire/fleetwire/edge/settings"
 	"github.com/fleetwire/fleetwire/shared/detectconfig"
 	"github.com/fleetwire/fleetwire/shared/event"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/fleetwire/fleetwire/shared/tcpproxy"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -113,25 +112,7 @@ func TestThresholdsFromHub(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	hubSrv, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hubSrv.Shutdown(ctx)
-	hnc, err := hubSrv.Connect("hub-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hnc.Close()
-	hjs, err := jetstream.New(hnc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The hub as the vehicle expects it (the cloud's settingsstore writes
-	// the bucket so; the edge does not import cloud packages).
-	if _, err := hjs.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.SubjectRoot + ".>"}}); err != nil {
-		t.Fatal(err)
-	}
+	hubSrv, hjs := startHub(t, ctx)
 	kv, err := hjs.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: detectconfig.Bucket})
 	if err != nil {
 		t.Fatal(err)
