@@ -269,7 +269,7 @@ func (a *Agent) open(ctx context.Context) error {
 		a.close()
 		return fmt.Errorf("agent: %w", err)
 	}
-	a.fences, err = fences.Open(ctx, a.nc, fences.Config{Account: a.cfg.Vehicle.Account, HubDomain: a.cfg.Hub.Domain, Logger: a.log})
+	a.fences, err = fences.Open(ctx, a.nc, fences.Config{Account: a.cfg.Vehicle.Account, Vehicle: a.cfg.Vehicle.ID, HubDomain: a.cfg.Hub.Domain, Logger: a.log})
 	if err != nil {
 		a.close()
 		return fmt.Errorf("agent: %w", err)

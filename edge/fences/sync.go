@@ -8,18 +8,22 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/fleetwire/fleetwire/edge/internal/hubcopy"
 	"github.com/fleetwire/fleetwire/shared/geofence"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Bucket is the hub's fence bucket, mirrored locally under the same name.
-const Bucket = "FENCES"
+const Bucket = identity.GeofenceBucket
 
 // Config configures a Sync.
 type Config struct {
-	// Account whose fences the vehicle follows.
-	Account string
+	// Account whose fences the vehicle follows, and the Vehicle (its
+	// mirror's deliveries use the vehicle's own subjects, see
+	// identity.DeliverPrefix).
+	Account, Vehicle string
 	// HubDomain is the hub's JetStream domain (default "hub").
 	HubDomain string
 	Logger    *slog.Logger
@@ -44,20 +48,23 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Sync, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Account == "" || cfg.Vehicle == "" {
+		return nil, errors.New("fences: Account and Vehicle are required")
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("fences: %w", err)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := hubcopy.Open(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "fleetwire: this vehicle's copy of its account's geofences",
 		Storage:     jetstream.FileStorage,
 		Mirror: &jetstream.StreamSource{
 			Name:          Bucket,
-			Domain:        cfg.HubDomain,
-			FilterSubject: "$KV." + Bucket + "." + cfg.Account + ".>",
+			FilterSubject: identity.GeofenceFilter(cfg.Account),
+			External:      hubcopy.External(cfg.HubDomain, cfg.Account, cfg.Vehicle),
 		},
-	})
+	}, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("fences: local mirror: %w", err)
 	}

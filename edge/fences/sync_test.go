@@ -104,7 +104,7 @@ func TestMirrorFollowsHubAndWorksOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := fences.Open(ctx, nc, fences.Config{Account: "acme"})
+		s, err := fences.Open(ctx, nc, fences.Config{Account: "acme", Vehicle: "v1"})
 		if err != nil {
 			t.Fatal(err)
 		}

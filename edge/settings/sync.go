@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/fleetwire/fleetwire/edge/internal/hubcopy"
 	"github.com/fleetwire/fleetwire/shared/detectconfig"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -94,22 +96,24 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Sync, error) {
 		accountLayer: "account " + cfg.Account,
 		vehicleLayer: "vehicle " + cfg.Account + "/" + cfg.Vehicle,
 	}
-	var filters []jetstream.SubjectTransformConfig
-	for _, k := range []string{s.accountKey, s.vehicleKey} {
-		subj := "$KV." + Bucket + "." + k
-		filters = append(filters, jetstream.SubjectTransformConfig{Source: subj, Destination: subj})
+	// One source per key, each with its filter in the consumer's API
+	// subject, so that the hub's permissions can pin what a vehicle reads
+	// (a single mirror with two filters could not be pinned).
+	var sources []*jetstream.StreamSource
+	for _, k := range identity.SettingsKeys(cfg.Account, cfg.Vehicle) {
+		sources = append(sources, &jetstream.StreamSource{
+			Name:          Bucket,
+			FilterSubject: "$KV." + Bucket + "." + k,
+			External:      hubcopy.External(cfg.HubDomain, cfg.Account, cfg.Vehicle),
+		})
 	}
-	s.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	s.kv, err = hubcopy.Open(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "fleetwire: this vehicle's copy of its account's and its own detection settings",
 		History:     history,
 		Storage:     jetstream.FileStorage,
-		Mirror: &jetstream.StreamSource{
-			Name:              Bucket,
-			Domain:            cfg.HubDomain,
-			SubjectTransforms: filters,
-		},
-	})
+		Sources:     sources,
+	}, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("settings: local mirror: %w", err)
 	}

@@ -294,7 +294,7 @@ func startGroup(ctx context.Context, cfg Config, g int, dir string, log *slog.Lo
 		log.Warn("simulator: hub not reachable yet; recording locally until it is", "leaf", name, "hub", cfg.Hub.URL)
 	}
 	cancel()
-	if grp.fences, err = fences.Open(ctx, grp.nc, fences.Config{Account: cfg.Account, HubDomain: cfg.Hub.Domain, Logger: log}); err != nil {
+	if grp.fences, err = fences.Open(ctx, grp.nc, fences.Config{Account: cfg.Account, Vehicle: name, HubDomain: cfg.Hub.Domain, Logger: log}); err != nil {
 		closeGroups([]*leafGroup{grp}, log)
 		return nil, fmt.Errorf("simulate: leaf node %s: %w", name, err)
 	}
