@@ -2,13 +2,18 @@ package natsembed
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/fleetwire/fleetwire/shared/identity"
+	"github.com/nats-io/nkeys"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -43,6 +48,17 @@ type Config struct {
 	// PingInterval detects dead links (default 5s, so a black-holed mobile
 	// link is noticed in about 15 s instead of nats-server's ~6 minutes).
 	PingInterval time.Duration
+	// Auth, when not nil, requires an nkey on every client and leaf
+	// connection (see Auth); nil accepts anyone who can reach the listeners.
+	Auth *Auth
+	// TLS, when not nil, is required on the client and leaf-node listeners.
+	TLS *tls.Config
+	// LeafSeed is this leaf's nkey seed ("SU…"), to authenticate with a hub
+	// that requires it; "" connects without credentials.
+	LeafSeed string
+	// LeafTLS, when not nil, makes the leaf dial its hub over TLS (set
+	// RootCAs to trust a private CA).
+	LeafTLS *tls.Config
 	// Logger receives the server's log lines (slog.Default if nil).
 	Logger *slog.Logger
 	// Debug forwards nats-server debug lines too.
@@ -76,6 +92,11 @@ func (c *Config) Validate() error {
 	if c.StoreDir == "" {
 		return errors.New("natsembed: StoreDir is required")
 	}
+	if c.Auth != nil {
+		if err := c.Auth.Validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -84,6 +105,9 @@ type Server struct {
 	cfg  Config
 	opts *server.Options // nats-server writes resolved random ports back here
 	ns   *server.Server
+
+	service  nkeys.KeyPair // in-process clients' key when Auth is on
+	reloadMu sync.Mutex    // serialises SetUsers
 }
 
 // Start starts the server and waits until it accepts connections or ctx ends.
@@ -129,6 +153,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// vehicle's local publishes would reach every other vehicle.
 		opts.LeafNode.IsolateLeafnodeInterest = true
 	}
+	var service nkeys.KeyPair
+	if cfg.Auth != nil {
+		var err error
+		if service, err = newServiceKey(); err != nil {
+			return nil, err
+		}
+		opts.Nkeys = nkeyUsers(identity.PublicKey(service), cfg.Auth.Users)
+	}
+	if cfg.TLS != nil {
+		opts.TLSConfig, opts.TLS, opts.TLSVerify = cfg.TLS, true, cfg.TLS.ClientAuth >= tls.VerifyClientCertIfGiven
+		opts.TLSTimeout = 5
+		if cfg.LeafListen != "" {
+			opts.LeafNode.TLSConfig = cfg.TLS
+			opts.LeafNode.TLSTimeout = 5
+		}
+	}
 	for _, r := range cfg.LeafRemotes {
 		u, err := url.Parse(r)
 		if err != nil {
@@ -139,6 +179,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			// Keep using the URL we were given (a proxy, a load balancer)
 			// rather than addresses the hub advertises.
 			IgnoreDiscoveredServers: true,
+			Nkey:                    cfg.LeafSeed,
+			TLS:                     cfg.LeafTLS != nil,
+			TLSConfig:               cfg.LeafTLS,
+			TLSTimeout:              5,
 		})
 	}
 	if len(cfg.LeafRemotes) > 0 {
@@ -155,7 +199,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("natsembed: %s: %w", cfg.Name, err)
 	}
-	return &Server{cfg: cfg, opts: opts, ns: ns}, nil
+	return &Server{cfg: cfg, opts: opts, ns: ns, service: service}, nil
 }
 
 func waitReady(ctx context.Context, ns *server.Server) error {
@@ -192,7 +236,7 @@ func splitHostPort(hp string) (string, int, error) {
 // Connect opens a client connection in-process (no TCP), with infinite
 // reconnects so that a client survives the server's own restarts.
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
-	base := []nats.Option{nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1)}
+	base := []nats.Option{nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1), s.serviceOption()}
 	nc, err := nats.Connect("", append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: connect to %s: %w", s.cfg.Name, err)
