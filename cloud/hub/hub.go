@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,10 @@ type Config struct {
 	Listen     string // client listener host:port ("" in-process only)
 	LeafListen string // leaf-node listener host:port for vehicles
 	MaxStore   int64  // JetStream disk budget in bytes (0: 10 GiB)
+	// Auth requires an nkey on every connection; users are set later
+	// (Server.SetUsers), so until then no vehicle is admitted.
+	Auth bool
+	TLS  *tls.Config // on the client and leaf listeners
 
 	// Events is the EVENTS stream.
 	Events StreamConfig
@@ -97,10 +102,15 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		if cfg.StoreDir == "" {
 			return nil, errors.New("hub: store directory is required for the embedded server")
 		}
+		var auth *natsembed.Auth
+		if cfg.Auth {
+			auth = &natsembed.Auth{}
+		}
 		h.Server, err = natsembed.Start(ctx, natsembed.Config{
 			Name: cfg.Name, Domain: cfg.Domain, StoreDir: cfg.StoreDir,
 			ClientListen: cfg.Listen, LeafListen: cfg.LeafListen,
 			MaxStore: cfg.MaxStore, MaxMemory: 256 << 20, Logger: cfg.Logger,
+			Auth: auth, TLS: cfg.TLS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
@@ -166,6 +176,12 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Domain is the hub's JetStream domain.
+func (h *Hub) Domain() string { return h.cfg.Domain }
+
+// EventsName is the EVENTS stream's name.
+func (h *Hub) EventsName() string { return h.cfg.Events.Name }
 
 // LeafURL is where vehicles connect ("" for an external cluster).
 func (h *Hub) LeafURL() string {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
+	"github.com/fleetwire/fleetwire/cloud/identities"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -19,6 +20,7 @@ type Config struct {
 	Subscriptions []subscription.Subscription `koanf:"subscriptions" doc:"webhook subscriptions (see the subscriptions[] keys)"`
 	Groups        []subscription.Group        `koanf:"vehicle_groups" doc:"vehicle groups (sites, depots) that subscriptions select by name (see the vehicle_groups[] keys)"`
 	Settings      []DetectSettings            `koanf:"detect_settings" doc:"YAML files of detection overrides imported into the SETTINGS bucket at start (see the detect_settings[] keys)"`
+	VehicleKeys   []VehicleKey                `koanf:"vehicle_keys" doc:"vehicles' public keys registered at start, in addition to those registered through the API (see the vehicle_keys[] keys)"`
 	Geofences     []GeofenceImport            `koanf:"geofences" doc:"GeoJSON files imported into the fence bucket at start (see the geofences[] keys)"`
 	LogLevel      string                      `koanf:"log_level" doc:"debug, info, warn or error"`
 }
@@ -31,6 +33,22 @@ type HubConfig struct {
 	Listen      string `koanf:"listen" doc:"embedded server: client listener host:port (empty: in-process only)"`
 	LeafListen  string `koanf:"leaf_listen" doc:"embedded server: leaf-node listener for vehicles, host:port"`
 	MaxStore    int64  `koanf:"max_store" doc:"embedded server: JetStream disk budget in bytes"`
+	// Auth requires registered nkeys; see VehicleKeys and the identities API.
+	Auth bool      `koanf:"auth" doc:"require every vehicle (leaf) and customer NATS client to authenticate with a registered nkey, and every event to carry its vehicle's signature"`
+	TLS  TLSConfig `koanf:"tls" doc:"embedded server: TLS on the client and leaf listeners (see the hub.tls keys)"`
+}
+
+// TLSConfig is a server certificate.
+type TLSConfig struct {
+	CertFile string `koanf:"cert_file" doc:"PEM certificate chain of the hub (empty: no TLS)"`
+	KeyFile  string `koanf:"key_file" doc:"PEM private key of cert_file"`
+}
+
+// VehicleKey registers a vehicle's public nkey at start.
+type VehicleKey struct {
+	Account string `koanf:"account" doc:"account of the vehicle"`
+	Vehicle string `koanf:"vehicle" doc:"vehicle id"`
+	Key     string `koanf:"key" doc:"the vehicle's public nkey (U…), printed by fleetwire-edge keygen"`
 }
 
 // EventsConfig shapes the EVENTS stream.
@@ -87,6 +105,18 @@ func (c *Config) Validate() error {
 	}
 	if c.API.Listen != "" && c.API.TokenFile == "" && c.Hub.StoreDir == "" {
 		return config.Invalid("api.token_file", c.API.TokenFile, "a file for the first operator token (required when hub.store_dir is empty)")
+	}
+	if (c.Hub.TLS.CertFile == "") != (c.Hub.TLS.KeyFile == "") {
+		return config.Invalid("hub.tls.key_file", c.Hub.TLS.KeyFile, "set together with hub.tls.cert_file")
+	}
+	if c.Hub.TLS.CertFile != "" && c.Hub.URL != "" {
+		return config.Invalid("hub.tls.cert_file", c.Hub.TLS.CertFile, "empty when hub.url is set (TLS of an external cluster is configured on the cluster)")
+	}
+	for i, k := range c.VehicleKeys {
+		id := identities.Identity{Kind: identities.Vehicle, Account: k.Account, Vehicle: k.Vehicle, Key: k.Key}
+		if err := id.Validate(); err != nil {
+			return config.Invalid(fmt.Sprintf("vehicle_keys[%d]", i), k.Vehicle, err.Error())
+		}
 	}
 	if c.Events.MaxAge < time.Minute {
 		return config.Invalid("events.max_age", c.Events.MaxAge, "at least 1m")

@@ -17,6 +17,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/cloud/identities"
 	"github.com/fleetwire/fleetwire/cloud/metrics"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/cloud/tokens"
@@ -25,16 +26,17 @@ import (
 
 // Server is a running cloud: hub, dispatcher and API.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	onAttempt func(dispatch.Attempt)
-	hub       *hub.Hub
-	store     *subscription.Store
-	metrics   *metrics.Metrics
-	ready     chan struct{}
-	apiAddr   string
-	fences    *fencestore.Store
-	api       http.Handler // the /v1 API (nil until Run builds it)
+	cfg        Config
+	log        *slog.Logger
+	onAttempt  func(dispatch.Attempt)
+	hub        *hub.Hub
+	store      *subscription.Store
+	identities *identities.Store
+	metrics    *metrics.Metrics
+	ready      chan struct{}
+	apiAddr    string
+	fences     *fencestore.Store
+	api        http.Handler // the /v1 API (nil until Run builds it)
 }
 
 // Option adjusts a Server.
@@ -73,9 +75,14 @@ func (s *Server) APIAddr() string { return s.apiAddr }
 // Run opens the hub, starts the dispatcher and the API, and blocks until
 // ctx ends; then it stops the API, the dispatcher and the hub in that order.
 func (s *Server) Run(ctx context.Context) error {
+	tlsConfig, err := s.cfg.hubTLS()
+	if err != nil {
+		return err
+	}
 	h, err := hub.Open(ctx, hub.Config{
 		URL: s.cfg.Hub.URL, Credentials: s.cfg.Hub.Credentials,
 		StoreDir: s.cfg.Hub.StoreDir, Listen: s.cfg.Hub.Listen, LeafListen: s.cfg.Hub.LeafListen, MaxStore: s.cfg.Hub.MaxStore,
+		Auth: s.cfg.Hub.Auth, TLS: tlsConfig,
 		Events: hub.StreamConfig{MaxAge: s.cfg.Events.MaxAge, MaxBytes: s.cfg.Events.MaxBytes, Duplicates: s.cfg.Events.Duplicates, Replicas: s.cfg.Events.Replicas},
 		Logger: s.log,
 	})
@@ -91,6 +98,11 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Warn("hub shutdown", "err", err)
 		}
 	}()
+	watchIdentities, stopIngest, err := s.openIdentities(ctx, h)
+	if err != nil {
+		return err
+	}
+	defer stopIngest()
 	if err := s.importFences(ctx); err != nil {
 		return err
 	}
@@ -160,6 +172,13 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		if err := d.Run(ctx, store); err != nil && ctx.Err() == nil {
+			cancel(err)
+		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := watchIdentities(ctx); err != nil && ctx.Err() == nil {
 			cancel(err)
 		}
 	}()
