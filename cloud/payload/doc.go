@@ -50,11 +50,14 @@
 //	account        which customer: subscriptions are filtered per account and vehicle (Frotcom)
 //	vehicle.id     which vehicle (RAM Tracking's vehicleId, Trackunit's asset)
 //	seq            the per-vehicle sequence: a receiver sees a gap without fetching anything
+//	corrects       on event.updated and event.retracted: the id of the event they supersede,
+//	               so a receiver can void or refetch what it stored under that id
 //	location.lat   where: RAM Tracking sends latitude and longitude with every event,
 //	location.lon   and a position event (WEX's "Location" webhook) is nothing without them
 //
 // The driver, the vehicle's registration and name, speed, heading, altitude,
-// fix quality and the type-specific data are left out. A minimal envelope is
+// fix quality and the type-specific data are left out (a correction's too:
+// its new data is fetched by its id, like any event's). A minimal envelope is
 // a subset of the full one with the same names and nesting, so one parser
 // reads both.
 //

@@ -133,7 +133,7 @@ func (s *Shape) UnmarshalText(b []byte) error {
 // FormatJSON with ShapeFull returns the envelope itself (the same slice,
 // unchanged: the caller must not modify it while the body is in use).
 // ShapeMinimal keeps id, type, schemaVersion, occurredAt, account,
-// vehicle.id, seq and location.lat/lon, in that order (see the package
+// vehicle.id, seq, corrects and location.lat/lon, in that order (see the package
 // documentation for why); fields the envelope lacks are left out.
 // FormatForm flattens into vehicle[id]=…&data[tags][0]=… with keys sorted
 // at every level (see the package documentation).
@@ -238,7 +238,7 @@ func (r *renderer) release() {
 // minimal returns the minimal envelope of the object at b[start:], which is
 // valid JSON.
 func (r *renderer) minimal(b []byte, start int) []byte {
-	var id, typ, schema, occurred, account, vehicleID, seq, lat, lon []byte
+	var id, typ, schema, occurred, account, vehicleID, seq, corrects, lat, lon []byte
 	r.eachMember(b, start, func(k []byte, v int) {
 		switch string(k) {
 		case "id":
@@ -253,6 +253,8 @@ func (r *renderer) minimal(b []byte, start int) []byte {
 			account = rawValue(b, v)
 		case "seq":
 			seq = rawValue(b, v)
+		case "corrects":
+			corrects = rawValue(b, v)
 		case "vehicle":
 			vehicleID = nil // a later "vehicle" replaces an earlier one
 			if b[v] == '{' {
@@ -304,6 +306,7 @@ func (r *renderer) minimal(b []byte, start int) []byte {
 		out = append(out, '}')
 	}
 	field("seq", seq)
+	field("corrects", corrects)
 	if lat != nil || lon != nil {
 		if len(out) > 1 {
 			out = append(out, ',')

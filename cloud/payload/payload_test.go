@@ -79,7 +79,33 @@ func realEnvelopes(t testing.TB) map[string][]byte {
 			DeltaKph: -31.5, OverS: 1e-7, G: 1.5e21, FromKph: 62, ToKph: 30.5, SpeedSource: "gnss",
 		}, func(e *event.Event) { e.Seq = 1<<63 + 12345 }),
 		"ignition.on no counters": envelope(t, event.TypeIgnitionOn, event.IgnitionOnData{Source: "derived"}),
+		"event.updated of a trip": correction(t, event.TypeEventUpdated, update(t)),
+		"event.retracted":         correction(t, event.TypeEventRetracted, event.EventRetractedData{Type: event.TypeHarshBraking, Reason: "gnss_outlier"}),
 	}
+}
+
+// correctedID is the id of the trip.completed event the corrections supersede.
+const correctedID = "01J7AQ3Z8WDXK5VJ0RB6T4M2NC"
+
+// correction is an envelope of a correction type, with its own id and seq,
+// superseding the event correctedID.
+func correction(t testing.TB, typ event.Type, data any) []byte {
+	return envelope(t, typ, data, func(e *event.Event) {
+		e.ID, e.Seq, e.Corrects = "01J7AQ4B2M9X3Y5Z7Q1W8E6R4T", 12, correctedID
+	})
+}
+
+// update is a trip summary grown by a late fix.
+func update(t testing.TB) event.EventUpdatedData {
+	u, err := event.NewUpdate(event.TypeTripCompleted, event.TripCompletedData{
+		StartTime: event.Time{Time: at.Add(-time.Hour)}, EndTime: event.Time{Time: at.Add(-time.Minute)},
+		StartLocation: &event.Point{Lat: 48.13743, Lon: 11.57549}, EndLocation: &event.Point{Lat: 49.0134, Lon: 12.1016},
+		DistanceKm: 122.31, DurationS: 3540, MaxSpeedKph: 131.2, AvgSpeedKph: 124.4, IdleS: 94,
+	}, event.ReasonLateData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestParseFormatAndShape(t *testing.T) {
@@ -171,6 +197,87 @@ func TestRenderGolden(t *testing.T) {
 		if err != nil || ct != c.ct || string(body) != c.want {
 			t.Errorf("%s/%s:\n got %s (%q, %v)\nwant %s", c.f, c.s, body, ct, err, c.want)
 		}
+	}
+}
+
+// TestRenderCorrections pins what a receiver gets of the correction types
+// in every combination: corrects in all of them, minimal included; the
+// corrected type, its new data and the reason in the full ones.
+func TestRenderCorrections(t *testing.T) {
+	envs := realEnvelopes(t)
+	head := "account=acme&corrects=" + correctedID + "&id=01J7AQ4B2M9X3Y5Z7Q1W8E6R4T"
+	minimalForm := func(typ string) string {
+		return head + "&location%5Blat%5D=49.0134&location%5Blon%5D=12.1016" +
+			"&occurredAt=2024-09-07T07%3A43%3A19.687Z&schemaVersion=1.0&seq=12&type=" + typ + "&vehicle%5Bid%5D=truck-042"
+	}
+	minimalJSON := func(typ string) string {
+		return `{"id":"01J7AQ4B2M9X3Y5Z7Q1W8E6R4T","type":"` + typ + `","schemaVersion":"1.0","occurredAt":"2024-09-07T07:43:19.687Z",` +
+			`"account":"acme","vehicle":{"id":"truck-042"},"seq":12,"corrects":"` + correctedID + `","location":{"lat":49.0134,"lon":12.1016}}`
+	}
+	cases := []struct {
+		name string
+		env  []byte
+		f    Format
+		s    Shape
+		want map[string]string // form keys, or "json" for the exact body
+	}{
+		{"updated json minimal", envs["event.updated of a trip"], FormatJSON, ShapeMinimal, map[string]string{"json": minimalJSON("event.updated")}},
+		{"retracted json minimal", envs["event.retracted"], FormatJSON, ShapeMinimal, map[string]string{"json": minimalJSON("event.retracted")}},
+		{"updated form minimal", envs["event.updated of a trip"], FormatForm, ShapeMinimal, map[string]string{"form": minimalForm("event.updated")}},
+		{"retracted form minimal", envs["event.retracted"], FormatForm, ShapeMinimal, map[string]string{"form": minimalForm("event.retracted")}},
+		{"updated form full", envs["event.updated of a trip"], FormatForm, ShapeFull, map[string]string{
+			"corrects": correctedID, "type": "event.updated", "seq": "12",
+			"data[type]": "trip.completed", "data[reason]": "late_data",
+			"data[data][distanceKm]": "122.31", "data[data][endLocation][lat]": "49.0134", "data[data][endTime]": "2024-09-07T07:42:19.687Z",
+		}},
+		{"retracted form full", envs["event.retracted"], FormatForm, ShapeFull, map[string]string{
+			"corrects": correctedID, "type": "event.retracted", "data[type]": "harsh.braking", "data[reason]": "gnss_outlier",
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body, _, err := Render(c.env, c.f, c.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := c.want["json"]; ok {
+				if string(body) != want {
+					t.Fatalf("got  %s\nwant %s", body, want)
+				}
+				return
+			}
+			if want, ok := c.want["form"]; ok {
+				if string(body) != want {
+					t.Fatalf("got  %s\nwant %s", body, want)
+				}
+				return
+			}
+			q, err := url.ParseQuery(string(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range c.want {
+				if got := q.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+	// The full JSON body is the envelope, and a generic receiver reads the
+	// corrected type and data from it.
+	body, _, err := Render(envs["event.updated of a trip"], FormatJSON, ShapeFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Corrects string `json:"corrects"`
+		Data     struct {
+			Type string                     `json:"type"`
+			Data map[string]json.RawMessage `json:"data"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Corrects != correctedID || e.Data.Type != "trip.completed" || string(e.Data.Data["distanceKm"]) != "122.31" {
+		t.Fatalf("full JSON: %+v %v", e, err)
 	}
 }
 
@@ -350,6 +457,8 @@ func TestRenderMinimalJSON(t *testing.T) {
 		{"location with lon only", `{"location":{"lon":12.5,"speedKph":3}}`, `{"location":{"lon":12.5}}`},
 		{"order is fixed", ` {"location":{"lon":2,"lat":1},"seq":3,"vehicle":{"registration":"r","id":"v"},"account":"a","occurredAt":"t","schemaVersion":"1.0","type":"x","id":"i","driver":{"id":"d"}} `,
 			`{"id":"i","type":"x","schemaVersion":"1.0","occurredAt":"t","account":"a","vehicle":{"id":"v"},"seq":3,"location":{"lat":1,"lon":2}}`},
+		{"corrects after seq, before location", `{"location":{"lat":1},"corrects":"c","data":{"type":"trip.completed"},"seq":3,"id":"i"}`,
+			`{"id":"i","seq":3,"corrects":"c","location":{"lat":1}}`},
 		{"values kept verbatim", `{"id":"\u00e9","seq":18446744073709551615,"location":{"lat":1e-7}}`,
 			`{"id":"\u00e9","seq":18446744073709551615,"location":{"lat":1e-7}}`},
 	}
@@ -500,7 +609,7 @@ func decode(t *testing.T, b []byte) map[string]any {
 // minimalOf is the reference minimal envelope.
 func minimalOf(full map[string]any) map[string]any {
 	m := map[string]any{}
-	for _, k := range []string{"id", "type", "schemaVersion", "occurredAt", "account", "seq"} {
+	for _, k := range []string{"id", "type", "schemaVersion", "occurredAt", "account", "seq", "corrects"} {
 		if v, ok := full[k]; ok {
 			m[k] = v
 		}

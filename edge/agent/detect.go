@@ -63,7 +63,10 @@ func detectionEvent(em detect.Emission, snap state.Snapshot) (*event.Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("agent: %s data: %w", em.Type, err)
 	}
-	return &event.Event{Type: em.Type, OccurredAt: event.Time{Time: em.At}, Location: snapshotLocation(snap), Data: data}, nil
+	// ID is set by detectors whose event may later be corrected (the
+	// correction names it in Corrects); otherwise the outbox assigns one.
+	return &event.Event{ID: em.ID, Type: em.Type, OccurredAt: event.Time{Time: em.At}, Corrects: em.Corrects,
+		Location: snapshotLocation(snap), Data: data}, nil
 }
 
 // snapshotLocation is the last known position with the best speed, nil

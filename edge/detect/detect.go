@@ -34,12 +34,22 @@ type Emission struct {
 	// Data is the type's data struct (event.TripCompletedData for
 	// trip.completed…), as a value.
 	Data any
+	// ID, when set, is the id the stored event must carry (event.Event.ID).
+	// A detector sets it only on an emission it may correct later, so that
+	// the correction can name it; the outbox assigns the others' ids.
+	ID string
+	// Corrects is set on event.updated and event.retracted only: the ID of
+	// the earlier emission, of the same detector and vehicle, that this one
+	// supersedes (event.Event.Corrects).
+	Corrects string
 }
 
 // Detector turns vehicle state changes into events.
 //
 // The contract: a detector is a small pure type. Given the same sequence of
-// inputs it emits the same events: it reads no clock (device time comes
+// inputs it emits the same events (but for Emission.ID, a fresh ULID from
+// the detector's id source, event.NewID unless a test sets another): it
+// reads no clock (device time comes
 // from the snapshots only, Change.Cur.At being "now"), does no I/O and
 // starts no goroutines. It may keep its own small state machine between
 // calls, which is why Detect has a pointer receiver and a detector serves

@@ -19,8 +19,22 @@ import (
 //
 // The distance is the length of the track of good fixes (see GNSSConfig),
 // where steps between two fixes both taken at rest are left out: they are
-// the receiver's wander, not driving. Each trip is reported once, started
-// and completed.
+// the receiver's wander, not driving. The track ends at the first good fix
+// taken at rest in the final stop: a fix that comes in during the stop
+// after one taken on the move (a receiver lagging behind a bus speed that
+// already reads 0, or one that lost its fix on the way in and regains it
+// parked) still belongs to the trip, and its step counts. Each trip is
+// reported once, started and completed.
+//
+// Corrections: a trip may end before its track has: the ignition goes off
+// 2 s into a stop while the receiver has lost its fix (an underpass, a
+// garage ramp, a gateway whose receiver lags) or its last fix was taken on
+// the move. Then the trip settles for TripSettle after trip.completed: the
+// first good fix taken before the vehicle moves again (or its engine starts
+// again) completes the track, and when that adds at least TripSettleMinM to
+// the distance, event.updated follows with the whole recomputed summary
+// (distance, average speed, end location), correcting trip.completed, which
+// then carries an ID. A trip whose track ended at rest is final at once.
 type Trip struct {
 	cfg    Config
 	moving hold // the motion rule's countdown to moving, while no trip runs
@@ -33,6 +47,28 @@ type Trip struct {
 	stop   mark // the start of the current stop in a trip; zero while driving
 	maxKph float64
 	idle   time.Duration
+
+	settle *settling              // a completed trip whose track may still grow
+	ids    func(time.Time) string // the ids of correctable emissions
+}
+
+// TripSettle is how long after trip.completed a trip whose track had not
+// ended at rest waits for the fix that ends it, and TripSettleMinM the
+// distance that fix must add for the trip to be corrected (event.updated):
+// less is within what a receiver's lag or wander makes of any trip.
+const (
+	TripSettle     = 2 * time.Minute
+	TripSettleMinM = 25.0
+)
+
+// settling is a completed trip waiting for the end of its track.
+type settling struct {
+	id         string // of the trip.completed emission
+	until      time.Time
+	sent       event.TripCompletedData
+	start, end mark
+	maxKph     float64
+	idle       time.Duration
 }
 
 // mark is a moment of a trip: when, where, and the odometer then.
@@ -44,14 +80,22 @@ type mark struct {
 }
 
 // NewTrip returns a trip detector.
-func NewTrip(cfg Config) *Trip { return &Trip{cfg: cfg} }
+func NewTrip(cfg Config) *Trip { return &Trip{cfg: cfg, ids: event.NewID} }
 
 // Detect implements Detector.
 func (t *Trip) Detect(in Input, emit func(Emission)) {
 	cur := in.Change.Cur
-	t.odo.see(cur, &t.cfg)
+	step, fresh := t.odo.see(cur, &t.cfg)
 	offHeld, off := t.off.see(cur.At, ignitionOff(cur))
 	moving, rest, known := motionOf(&t.cfg, cur)
+	if t.active && !t.stop.at.IsZero() && step > 0 {
+		// A fix that came in during the stop after one taken on the
+		// move: the track goes on to it.
+		t.stop.metres, t.stop.pos, t.stop.hasPos = t.odo.metres, t.odo.pos, true
+	}
+	if t.settle != nil {
+		t.settleOn(in.Change, moving, step, fresh, emit)
+	}
 	if !known {
 		return
 	}
@@ -102,27 +146,74 @@ func (t *Trip) begin(cur state.Snapshot, emit func(Emission)) {
 	}})
 }
 
-// end completes the trip at the start of the current stop.
+// end completes the trip at the start of the current stop. When its track
+// did not end at rest, the trip settles (see Trip).
 func (t *Trip) end(cur state.Snapshot, emit func(Emission)) {
 	start, end := t.start, t.stop
+	data := summary(start, end, t.maxKph, t.idle)
+	em := Emission{Type: event.TypeTripCompleted, At: cur.At, Data: data}
+	t.settle = nil
+	if end.hasPos && !t.odo.rest {
+		if t.ids == nil { // a Trip not made by NewTrip
+			t.ids = event.NewID
+		}
+		em.ID = t.ids(cur.At)
+		t.settle = &settling{id: em.ID, until: cur.At.Add(TripSettle), sent: data, start: start, end: end, maxKph: t.maxKph, idle: t.idle}
+	}
+	emit(em)
+	t.active, t.rest, t.stop = false, end, mark{}
+}
+
+// settleOn takes an update after trip.completed into the settling trip: a
+// fix that adds a step extends its track, one taken at rest ends it.
+func (t *Trip) settleOn(ch state.Change, moving bool, step float64, fresh bool, emit func(Emission)) {
+	s, cur := t.settle, ch.Cur
+	restarted := cur.Ignition.Valid() && cur.Ignition.Value && !(ch.Prev.Ignition.Valid() && ch.Prev.Ignition.Value)
+	if moving || restarted || t.active || cur.At.After(s.until) {
+		// The vehicle may have left: where the track ended is unknown.
+		t.settle = nil
+		return
+	}
+	if !fresh {
+		return
+	}
+	if step > 0 {
+		s.end.metres, s.end.pos, s.end.hasPos = t.odo.metres, t.odo.pos, true
+	}
+	if !t.odo.rest {
+		return
+	}
+	t.settle = nil
+	if (s.end.metres-s.start.metres)/1000-s.sent.DistanceKm < TripSettleMinM/1000 {
+		return
+	}
+	data := summary(s.start, s.end, s.maxKph, s.idle)
+	u, err := event.NewUpdate(event.TypeTripCompleted, data, event.ReasonLateData)
+	if err != nil { // a summary always encodes; never correct with less
+		return
+	}
+	emit(Emission{Type: event.TypeEventUpdated, At: cur.At, Data: u, Corrects: s.id})
+}
+
+// summary is the trip.completed data of a trip from start to end.
+func summary(start, end mark, maxKph float64, idle time.Duration) event.TripCompletedData {
 	km := (end.metres - start.metres) / 1000
 	d := end.at.Sub(start.at)
 	avg := 0.0
 	if d > 0 {
 		avg = km / d.Hours()
 	}
-	emit(Emission{Type: event.TypeTripCompleted, At: cur.At, Data: event.TripCompletedData{
+	return event.TripCompletedData{
 		StartTime:     evTime(start.at),
 		EndTime:       evTime(end.at),
 		StartLocation: start.location(),
 		EndLocation:   end.location(),
 		DistanceKm:    round(km, 3),
 		DurationS:     seconds(d),
-		MaxSpeedKph:   round(t.maxKph, 1),
+		MaxSpeedKph:   round(maxKph, 1),
 		AvgSpeedKph:   round(avg, 1),
-		IdleS:         seconds(t.idle),
-	}})
-	t.active, t.rest, t.stop = false, end, mark{}
+		IdleS:         seconds(idle),
+	}
 }
 
 // location is where m was, when known.

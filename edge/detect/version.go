@@ -7,4 +7,4 @@ package detect
 // same input: a threshold's meaning, a debounce or hysteresis, what starts
 // or ends an episode. Changing a threshold's value in the configuration is
 // not a new rule version.
-const RuleVersion = "1"
+const RuleVersion = "2"

@@ -1,5 +1,10 @@
 package event
 
+import (
+	"encoding/json"
+	"time"
+)
+
 // The event types computed on the vehicle from its fused state (package
 // edge/detect). Each type names the struct its Data holds.
 //
@@ -372,37 +377,63 @@ type TypeInfo struct {
 	// Data is a zero value of that struct, for generators that reflect on
 	// its fields and JSON tags.
 	Data any
+	// Example is a realistic value of that struct, for documentation and
+	// test deliveries; nil when the zero Data serves. The correction types
+	// have one (their zero data is not valid), and their envelope needs a
+	// corrects id as well: see ExampleCorrects.
+	Example any
 }
+
+// ExampleCorrects is the corrects id of the correction types' examples:
+// the id of the trip.completed event they correct.
+const ExampleCorrects = "01J7AQ3Z8WDXK5VJ0RB6T4M2NC"
 
 // Catalogue lists every event type, in a stable order: what the vehicle
 // reports periodically, then what it detects. The slice is the caller's.
 func Catalogue() []TypeInfo {
 	return []TypeInfo{
-		{TypePosition, "Periodic position report, every N seconds or metres.", "PositionData", PositionData{}},
-		{TypeHeartbeat, "The vehicle's agent is alive, moving or not.", "HeartbeatData", HeartbeatData{}},
-		{TypeVehicleMoving, "The vehicle started moving.", "VehicleMovingData", VehicleMovingData{}},
-		{TypeVehicleStopped, "The vehicle came to rest.", "VehicleStoppedData", VehicleStoppedData{}},
-		{TypeIgnitionOn, "The ignition was switched on.", "IgnitionOnData", IgnitionOnData{}},
-		{TypeIgnitionOff, "The ignition was switched off.", "IgnitionOffData", IgnitionOffData{}},
-		{TypeTripStarted, "A trip began: the vehicle drove off.", "TripStartedData", TripStartedData{}},
-		{TypeTripCompleted, "A trip ended, with its distance, duration, speeds and idle time.", "TripCompletedData", TripCompletedData{}},
-		{TypeIdleStarted, "The engine has been running at rest for the idle threshold.", "IdleStartedData", IdleStartedData{}},
-		{TypeIdleEnded, "The idling vehicle drove off or was switched off.", "IdleEndedData", IdleEndedData{}},
-		{TypeSpeedingStarted, "The speed rose above the fleet's speed threshold.", "SpeedingStartedData", SpeedingStartedData{}},
-		{TypeSpeedingEnded, "The speed fell back below the threshold, with the episode's maximum, duration and distance.", "SpeedingEndedData", SpeedingEndedData{}},
-		{TypePostedSpeedExceeded, "The vehicle exceeded the speed limit posted on a geofence it is in.", "PostedSpeedExceededData", PostedSpeedExceededData{}},
-		{TypeGeofenceEntered, "The vehicle entered a geofence.", "GeofenceEnteredData", GeofenceEnteredData{}},
-		{TypeGeofenceExited, "The vehicle left a geofence.", "GeofenceExitedData", GeofenceExitedData{}},
-		{TypeGeofenceDwell, "The vehicle has stayed in a geofence for the fence's dwell time.", "GeofenceDwellData", GeofenceDwellData{}},
-		{TypeRouteDeviated, "The vehicle left its route corridor.", "RouteDeviatedData", RouteDeviatedData{}},
-		{TypeRouteRejoined, "The vehicle is back on a route corridor.", "RouteRejoinedData", RouteRejoinedData{}},
-		{TypeVoltageLow, "The battery voltage stayed below the low threshold.", "VoltageLowData", VoltageLowData{}},
-		{TypeDTCDetected, "A diagnostic trouble code became active.", "DTCDetectedData", DTCDetectedData{}},
-		{TypeDTCCleared, "An active diagnostic trouble code is no longer reported.", "DTCClearedData", DTCClearedData{}},
-		{TypeTemperatureOutOfRange, "A monitored temperature left its allowed range.", "TemperatureOutOfRangeData", TemperatureOutOfRangeData{}},
-		{TypeDriverChanged, "Another driver identified at the vehicle.", "DriverChangedData", DriverChangedData{}},
-		{TypeServiceDue, "The odometer or the engine hours reached the next service.", "ServiceDueData", ServiceDueData{}},
-		{TypeHarshBraking, "The vehicle slowed down abruptly.", "HarshBrakingData", HarshBrakingData{}},
-		{TypeHarshAcceleration, "The vehicle sped up abruptly.", "HarshAccelerationData", HarshAccelerationData{}},
+		{TypePosition, "Periodic position report, every N seconds or metres.", "PositionData", PositionData{}, nil},
+		{TypeHeartbeat, "The vehicle's agent is alive, moving or not.", "HeartbeatData", HeartbeatData{}, nil},
+		{TypeVehicleMoving, "The vehicle started moving.", "VehicleMovingData", VehicleMovingData{}, nil},
+		{TypeVehicleStopped, "The vehicle came to rest.", "VehicleStoppedData", VehicleStoppedData{}, nil},
+		{TypeIgnitionOn, "The ignition was switched on.", "IgnitionOnData", IgnitionOnData{}, nil},
+		{TypeIgnitionOff, "The ignition was switched off.", "IgnitionOffData", IgnitionOffData{}, nil},
+		{TypeTripStarted, "A trip began: the vehicle drove off.", "TripStartedData", TripStartedData{}, nil},
+		{TypeTripCompleted, "A trip ended, with its distance, duration, speeds and idle time.", "TripCompletedData", TripCompletedData{}, nil},
+		{TypeIdleStarted, "The engine has been running at rest for the idle threshold.", "IdleStartedData", IdleStartedData{}, nil},
+		{TypeIdleEnded, "The idling vehicle drove off or was switched off.", "IdleEndedData", IdleEndedData{}, nil},
+		{TypeSpeedingStarted, "The speed rose above the fleet's speed threshold.", "SpeedingStartedData", SpeedingStartedData{}, nil},
+		{TypeSpeedingEnded, "The speed fell back below the threshold, with the episode's maximum, duration and distance.", "SpeedingEndedData", SpeedingEndedData{}, nil},
+		{TypePostedSpeedExceeded, "The vehicle exceeded the speed limit posted on a geofence it is in.", "PostedSpeedExceededData", PostedSpeedExceededData{}, nil},
+		{TypeGeofenceEntered, "The vehicle entered a geofence.", "GeofenceEnteredData", GeofenceEnteredData{}, nil},
+		{TypeGeofenceExited, "The vehicle left a geofence.", "GeofenceExitedData", GeofenceExitedData{}, nil},
+		{TypeGeofenceDwell, "The vehicle has stayed in a geofence for the fence's dwell time.", "GeofenceDwellData", GeofenceDwellData{}, nil},
+		{TypeRouteDeviated, "The vehicle left its route corridor.", "RouteDeviatedData", RouteDeviatedData{}, nil},
+		{TypeRouteRejoined, "The vehicle is back on a route corridor.", "RouteRejoinedData", RouteRejoinedData{}, nil},
+		{TypeVoltageLow, "The battery voltage stayed below the low threshold.", "VoltageLowData", VoltageLowData{}, nil},
+		{TypeDTCDetected, "A diagnostic trouble code became active.", "DTCDetectedData", DTCDetectedData{}, nil},
+		{TypeDTCCleared, "An active diagnostic trouble code is no longer reported.", "DTCClearedData", DTCClearedData{}, nil},
+		{TypeTemperatureOutOfRange, "A monitored temperature left its allowed range.", "TemperatureOutOfRangeData", TemperatureOutOfRangeData{}, nil},
+		{TypeDriverChanged, "Another driver identified at the vehicle.", "DriverChangedData", DriverChangedData{}, nil},
+		{TypeServiceDue, "The odometer or the engine hours reached the next service.", "ServiceDueData", ServiceDueData{}, nil},
+		{TypeHarshBraking, "The vehicle slowed down abruptly.", "HarshBrakingData", HarshBrakingData{}, nil},
+		{TypeHarshAcceleration, "The vehicle sped up abruptly.", "HarshAccelerationData", HarshAccelerationData{}, nil},
+		{TypeEventUpdated, "An earlier event (corrects) has new content: its type and its complete new data, e.g. a trip summary recomputed after late data.", "EventUpdatedData", EventUpdatedData{}, exampleUpdate()},
+		{TypeEventRetracted, "An earlier event (corrects) is void and should be disregarded, with the reason.", "EventRetractedData", EventRetractedData{}, EventRetractedData{Type: TypeHarshBraking, Reason: "gnss_outlier"}},
 	}
+}
+
+// exampleUpdate is a trip summary whose distance and end grew when a GNSS
+// fix arrived after the trip had been reported.
+func exampleUpdate() EventUpdatedData {
+	t0 := time.Date(2024, 9, 7, 6, 43, 19, 687_000_000, time.UTC)
+	u, err := NewUpdate(TypeTripCompleted, TripCompletedData{
+		StartTime: Time{t0}, EndTime: Time{t0.Add(time.Hour)},
+		StartLocation: &Point{Lat: 48.13743, Lon: 11.57549}, EndLocation: &Point{Lat: 49.0134, Lon: 12.1016},
+		DistanceKm: 121.7, DurationS: 3600, MaxSpeedKph: 131.2, AvgSpeedKph: 121.7, IdleS: 94,
+	}, ReasonLateData)
+	if err != nil { // cannot happen: the data above encodes
+		return EventUpdatedData{Type: TypeTripCompleted, Data: json.RawMessage("{}"), Reason: ReasonLateData}
+	}
+	return u
 }

@@ -35,6 +35,10 @@ type Event struct {
 	// on the edge from its store and kept across restarts. A receiver that sees
 	// seq jump from n to n+2 knows it missed an event.
 	Seq uint64 `json:"seq"`
+	// Corrects is set on event.updated and event.retracted only: the id of
+	// the earlier event of the same vehicle that this one supersedes (see
+	// TypeEventUpdated). The correcting event has its own id and seq.
+	Corrects string `json:"corrects,omitempty"`
 	// Driver is set when the driver is known.
 	Driver *Driver `json:"driver,omitempty"`
 	// Location is the last valid position when the event happened, if any.
@@ -99,7 +103,9 @@ func (e *Event) Subject() string {
 }
 
 // Validate reports the first problem that would make the event unusable: an
-// empty or malformed id, an unknown type, tokens that cannot be subjects.
+// empty or malformed id, an unknown type, tokens that cannot be subjects, a
+// correction without a valid corrects id or data (see ValidateCorrection),
+// corrects on any other type.
 func (e *Event) Validate() error {
 	if e.ID == "" {
 		return fmt.Errorf("%w: id is empty", ErrInvalid)
@@ -125,7 +131,7 @@ func (e *Event) Validate() error {
 			return fmt.Errorf("%w: location %.6f,%.6f out of range", ErrInvalid, l.Lat, l.Lon)
 		}
 	}
-	return nil
+	return e.validateCorrection()
 }
 
 // Marshal encodes the event as JSON.
