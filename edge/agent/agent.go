@@ -21,8 +21,10 @@ import (
 	"github.com/fleetwire/fleetwire/edge/state"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/geofence"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // Agent is one vehicle's edge agent.
@@ -37,7 +39,9 @@ type Agent struct {
 	leaf    *natsembed.Server
 	nc      *nats.Conn
 	box     *outbox.Outbox
-	start   time.Time
+	key     nkeys.KeyPair    // the vehicle's key (hub.key_file); nil: unsigned
+	start   time.Time        // when Run started (monotonic: uptime)
+	now     func() time.Time // the vehicle's wall clock
 	ready   chan struct{}
 	onSent  func(*event.Event)
 
@@ -68,6 +72,15 @@ func WithSource(s gnss.Source) Option { return func(a *Agent) { a.src = s } }
 // WithBus replaces the CAN source built from cfg.CAN (tests, simulators).
 func WithBus(s can.Source) Option { return func(a *Agent) { a.bus = s } }
 
+// WithClock sets the vehicle's wall clock (time.Now otherwise): the time
+// heartbeats are stamped with and the state is ticked to, and the clock the
+// sources built from cfg (replays, receivers) rebase, pace and judge fix
+// age by. Fix times themselves come from the GNSS source. Tests use it to
+// put the vehicle's clock off the hub's; a clock built on time.Now (as
+// time.Now().Add(skew)) keeps its monotonic reading, so a step in it moves
+// what it reports, not the agent's timers or uptime, like a real clock step.
+func WithClock(now func() time.Time) Option { return func(a *Agent) { a.now = now } }
+
 // WithLogger sets the logger (slog.Default otherwise).
 func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
 
@@ -87,7 +100,7 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: slog.Default(), ready: make(chan struct{})}
+	a := &Agent{cfg: cfg, log: slog.Default(), now: time.Now, ready: make(chan struct{})}
 	for _, o := range opts {
 		o(a)
 	}
@@ -123,19 +136,19 @@ func (a *Agent) openSources() error {
 	if a.src == nil {
 		switch {
 		case c.GNSS.Replay != "":
-			r, err := gnss.NewReplay(c.GNSS.Replay, gnss.ReplayOptions{Speed: c.GNSS.Speed, Loop: c.GNSS.Loop, Rebase: true, Logger: a.log})
+			r, err := gnss.NewReplay(c.GNSS.Replay, gnss.ReplayOptions{Speed: c.GNSS.Speed, Loop: c.GNSS.Loop, Rebase: true, Now: a.now, Logger: a.log})
 			if err != nil {
 				return fmt.Errorf("agent: gnss.replay: %w", err)
 			}
 			a.src, a.closers = r, append(a.closers, r)
 		case c.GNSS.Serial != "":
-			s, err := gnss.OpenSerial(c.GNSS.Serial, gnss.SerialOptions{Baud: c.GNSS.Baud, Logger: a.log})
+			s, err := gnss.OpenSerial(c.GNSS.Serial, gnss.SerialOptions{Baud: c.GNSS.Baud, Now: a.now, Logger: a.log})
 			if err != nil {
 				return fmt.Errorf("agent: gnss.serial: %w", err)
 			}
 			a.src, a.closers = s, append(a.closers, s)
 		default:
-			g, err := gnss.NewGPSD(gnss.GPSDOptions{Addr: c.GNSS.GPSD, Logger: a.log})
+			g, err := gnss.NewGPSD(gnss.GPSDOptions{Addr: c.GNSS.GPSD, Now: a.now, Logger: a.log})
 			if err != nil {
 				return fmt.Errorf("agent: gnss.gpsd: %w", err)
 			}
@@ -145,7 +158,7 @@ func (a *Agent) openSources() error {
 	if a.bus == nil {
 		switch {
 		case c.CAN.Replay != "":
-			r, err := can.NewReplay(c.CAN.Replay, can.ReplayOptions{Speed: c.CAN.Speed, Loop: c.CAN.Loop, Rebase: true, Logger: a.log})
+			r, err := can.NewReplay(c.CAN.Replay, can.ReplayOptions{Speed: c.CAN.Speed, Loop: c.CAN.Loop, Rebase: true, Now: a.now, Logger: a.log})
 			if err != nil {
 				return fmt.Errorf("agent: can.replay: %w", err)
 			}
@@ -241,7 +254,15 @@ func (a *Agent) open(ctx context.Context) error {
 	if a.shared != nil {
 		return a.openShared(ctx)
 	}
+	var seed string
 	var err error
+	if a.key, seed, err = a.loadKey(); err != nil {
+		return err
+	}
+	leafTLS, err := a.cfg.Hub.leafTLS()
+	if err != nil {
+		return err
+	}
 	a.leaf, err = natsembed.Start(ctx, natsembed.Config{
 		Name:        "edge-" + a.cfg.Vehicle.Account + "-" + a.cfg.Vehicle.ID,
 		Domain:      "v-" + a.cfg.Vehicle.ID,
@@ -249,12 +270,16 @@ func (a *Agent) open(ctx context.Context) error {
 		MaxMemory:   32 << 20,
 		MaxStore:    a.cfg.Store.MaxBytes + 64<<20,
 		LeafRemotes: []string{a.cfg.Hub.URL},
+		LeafSeed:    seed,
+		LeafTLS:     leafTLS,
 		Logger:      a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("agent: leaf node: %w", err)
 	}
-	a.nc, err = a.leaf.Connect("fleetwire-edge")
+	// Replies come back on the vehicle's own subjects, the only ones its
+	// hub permissions let it receive.
+	a.nc, err = a.leaf.Connect("fleetwire-edge", nats.CustomInboxPrefix(identity.InboxPrefix(a.cfg.Vehicle.Account, a.cfg.Vehicle.ID)))
 	if err != nil {
 		a.close()
 		return err
@@ -404,7 +429,8 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-t.C:
+		case <-t.C:
+			now := a.now()
 			a.mu.Lock()
 			ch := a.state.Tick(now)
 			found := a.detectLocked(ch)
@@ -412,7 +438,7 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 			if err := a.emitDetected(ctx, found, ch.Cur); err != nil {
 				return err
 			}
-			if err := a.emit(ctx, heartbeatEvent(now, now.Sub(a.start), ch.Cur)); err != nil {
+			if err := a.emit(ctx, heartbeatEvent(now, time.Since(a.start), ch.Cur)); err != nil {
 				return err
 			}
 		}
@@ -456,10 +482,20 @@ func (a *Agent) emitDetected(ctx context.Context, found []detect.Emission, snap 
 }
 
 // emit stores an event. A full store under reject-new is logged and counted
-// by the outbox, not fatal: the agent keeps running.
+// by the outbox, not fatal: the agent keeps running. A store that does not
+// answer (the outbox has already retried) is asked again with the same
+// event, which the outbox then stores once, until it answers or ctx ends;
+// meanwhile this source waits. Any other error stops the agent.
 func (a *Agent) emit(ctx context.Context, e *event.Event) error {
 	e.Vehicle = event.Vehicle{ID: a.cfg.Vehicle.ID, Registration: a.cfg.Vehicle.Registration, Name: a.cfg.Vehicle.Name}
 	err := a.box.Append(ctx, e)
+	for errors.Is(err, outbox.ErrUnavailable) && ctx.Err() == nil {
+		a.log.Warn("local store not answering; retrying the event", "type", e.Type, "err", err)
+		if err := pause(ctx, storeRetryPause); err != nil {
+			return err
+		}
+		err = a.box.Append(ctx, e)
+	}
 	if errors.Is(err, outbox.ErrFull) {
 		return nil
 	}
@@ -475,4 +511,19 @@ func (a *Agent) emit(ctx context.Context, e *event.Event) error {
 		a.onSent(e)
 	}
 	return nil
+}
+
+// storeRetryPause is the wait before emit asks an unanswering store again.
+const storeRetryPause = time.Second
+
+// pause waits for d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

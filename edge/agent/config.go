@@ -43,6 +43,11 @@ type VehicleConfig struct {
 type HubConfig struct {
 	URL    string `koanf:"url" doc:"the hub's leaf-node URL, nats-leaf://host:7422"`
 	Domain string `koanf:"domain" doc:"the hub's JetStream domain"`
+	// KeyFile holds the vehicle's nkey seed (fleetwire-edge keygen).
+	KeyFile string `koanf:"key_file" doc:"the vehicle's private key (nkey seed, mode 0600): authenticates the leaf link and signs every event; created at first start if missing, its public key logged for registration (empty: unsigned, for hubs without hub.auth)"`
+	// CAFile is a PEM bundle the hub's TLS certificate must chain to.
+	CAFile string `koanf:"ca_file" doc:"PEM CA bundle that the hub's certificate must chain to; setting it turns TLS on"`
+	TLS    bool   `koanf:"tls" doc:"connect with TLS using the system roots (implied by ca_file)"`
 }
 
 // StoreConfig bounds the local store.

@@ -28,7 +28,10 @@ func startHub(t *testing.T, ctx context.Context) (*natsembed.Server, jetstream.J
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.SubjectRoot + ".>"}}); err != nil {
+	// AllowDirect as cloud/hub has it: the forwarder's last-event lookups
+	// use direct gets. (Without it, the STREAM.MSG.GET requests of an
+	// agent's leaf node were seen going unanswered for a whole test.)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.SubjectRoot + ".>"}, AllowDirect: true}); err != nil {
 		t.Fatal(err)
 	}
 	return srv, js

@@ -94,6 +94,8 @@ var (
 		"Events the forwarder stored on the hub.", nil, nil)
 	descRetries = prometheus.NewDesc("fleetwire_edge_outbox_retries_total",
 		"Forwards retried after a failure or an unknown outcome.", nil, nil)
+	descAppendRetries = prometheus.NewDesc("fleetwire_edge_outbox_append_retries_total",
+		"Local store attempts repeated because the vehicle's own store did not answer (a timeout, no responders).", nil, nil)
 	descDropped = prometheus.NewDesc("fleetwire_edge_outbox_dropped_total",
 		"Events lost to the store's limits, by the policy that dropped them: drop-oldest discards the oldest, reject-new refuses the new.",
 		[]string{"policy"}, nil)
@@ -111,7 +113,7 @@ var (
 )
 
 func (c *agentCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descInfo, descLinkUp, descBacklog, descAppended, descForwarded, descRetries, descDropped, descNMEA, descFixes, descCAN, descBusErrors} {
+	for _, d := range []*prometheus.Desc{descInfo, descLinkUp, descBacklog, descAppended, descForwarded, descRetries, descAppendRetries, descDropped, descNMEA, descFixes, descCAN, descBusErrors} {
 		ch <- d
 	}
 }
@@ -141,6 +143,7 @@ func (c *agentCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descAppended, float64(st.Appended))
 	counter(descForwarded, float64(st.Forwarded))
 	counter(descRetries, float64(st.Retries))
+	counter(descAppendRetries, float64(st.AppendRetries))
 	counter(descDropped, float64(st.Discarded), string(outbox.PolicyDropOldest))
 	counter(descDropped, float64(st.Rejected), string(outbox.PolicyRejectNew))
 

@@ -42,7 +42,7 @@ func (a *Agent) outboxConfig(stream string) outbox.Config {
 	return outbox.Config{
 		Account: a.cfg.Vehicle.Account, Vehicle: a.cfg.Vehicle.ID, Stream: stream,
 		MaxBytes: a.cfg.Store.MaxBytes, MaxAge: a.cfg.Store.MaxAge, Policy: outbox.Policy(a.cfg.Store.Policy),
-		HubDomain: a.cfg.Hub.Domain, Logger: a.log,
+		HubDomain: a.cfg.Hub.Domain, Signer: a.key, Logger: a.log,
 		AgentVersion: Version, RuleVersion: detect.RuleVersion,
 		LinkUp: func() bool { return a.leaf != nil && a.leaf.LeafConnected() },
 	}

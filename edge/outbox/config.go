@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/nats-io/nkeys"
 )
 
 // Policy says what happens when the local store reaches its size or age limit.
@@ -37,8 +38,20 @@ type Config struct {
 	HubDomain string
 	// HubStream is the hub's events stream (default "EVENTS").
 	HubStream string
+	// Signer is the vehicle's key (see shared/identity). When set, each
+	// forward signs the event's bytes and goes to the hub's ingest
+	// verifier (identity.IngestSubject) instead of straight to the stream;
+	// events stored before the vehicle had a key are signed too.
+	Signer nkeys.KeyPair
 	// PublishTimeout bounds one publish to the hub (default 5s).
 	PublishTimeout time.Duration
+	// AppendTimeout bounds one attempt to store an event locally (default
+	// 5s), and AppendAttempts is how many attempts Append makes when the
+	// local store does not answer (a timeout under CPU starvation, no
+	// responders while the leaf node starts) before it gives up with
+	// ErrUnavailable (default 6; RetryMin and RetryMax pace them).
+	AppendTimeout  time.Duration
+	AppendAttempts int
 	// RetryMin and RetryMax bound the backoff between failed forwards
 	// (defaults 100ms and 5s).
 	RetryMin, RetryMax time.Duration
@@ -79,6 +92,12 @@ func (c *Config) setDefaults() {
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 5 * time.Second
 	}
+	if c.AppendTimeout == 0 {
+		c.AppendTimeout = 5 * time.Second
+	}
+	if c.AppendAttempts == 0 {
+		c.AppendAttempts = 6
+	}
 	if c.RetryMin == 0 {
 		c.RetryMin = 100 * time.Millisecond
 	}
@@ -108,6 +127,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAge < time.Minute {
 		return fmt.Errorf("%w: max age %s is below one minute", ErrInvalidConfig, c.MaxAge)
+	}
+	if c.AppendTimeout < 0 || c.AppendAttempts < 0 {
+		return fmt.Errorf("%w: append timeout %s and attempts %d must not be negative", ErrInvalidConfig, c.AppendTimeout, c.AppendAttempts)
 	}
 	if c.RetryMin <= 0 || c.RetryMax < c.RetryMin {
 		return fmt.Errorf("%w: retry backoff %s..%s must be positive and increasing", ErrInvalidConfig, c.RetryMin, c.RetryMax)

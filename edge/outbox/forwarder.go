@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -215,6 +217,15 @@ func (o *Outbox) publish(ctx context.Context, msg jetstream.Msg, storedAt time.T
 		Data:    msg.Data(),
 	}
 	out.Header.Set(event.HeaderSeq, strconv.FormatUint(seq, 10))
+	if o.cfg.Signer != nil {
+		sig, err := identity.SignEvent(o.cfg.Signer, out.Data)
+		if err != nil {
+			return nil, err
+		}
+		out.Subject = identity.IngestRoot + strings.TrimPrefix(out.Subject, event.SubjectRoot)
+		out.Header.Set(identity.HeaderKey, identity.PublicKey(o.cfg.Signer))
+		out.Header.Set(identity.HeaderSignature, sig)
+	}
 	return o.hub.PublishMsg(ctx, out,
 		jetstream.WithMsgID(id),
 		jetstream.WithExpectStream(o.cfg.HubStream),
@@ -260,10 +271,67 @@ func (o *Outbox) resolve(ctx context.Context) (cursor, error) {
 	return o.hubCursor(ctx)
 }
 
+// hubCursor reads the vehicle's last event on the hub with a direct get
+// by subject: the one read a vehicle's hub permissions allow (the subject
+// is in the request's subject, pinned to its own).
 func (o *Outbox) hubCursor(ctx context.Context) (cursor, error) {
+	if o.direct.Load() == directNo {
+		return o.hubCursorByStream(ctx)
+	}
+	subj := "$JS." + o.cfg.HubDomain + ".API.DIRECT.GET." + o.cfg.HubStream + "." + event.VehicleSubjects(o.cfg.Account, o.cfg.Vehicle)
+	dctx := ctx
+	if o.direct.Load() == directUnknown {
+		// Leave the fallback below half of the time.
+		if d, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			dctx, cancel = context.WithTimeout(ctx, time.Until(d)/2)
+			defer cancel()
+		}
+	}
+	resp, err := o.hub.Conn().RequestWithContext(dctx, subj, nil)
+	if err != nil && o.direct.Load() == directUnknown && ctx.Err() == nil {
+		// Unanswered before it ever worked: the hub may be unreachable, or
+		// its stream may not serve direct gets (allow_direct off, made
+		// outside fleetwire). The stream API tells, where permitted.
+		return o.hubCursorByStream(ctx)
+	}
+	if err != nil {
+		return cursor{}, fmt.Errorf("last event on hub: %w", err)
+	}
+	o.direct.Store(directYes)
+	switch status := resp.Header.Get("Status"); status {
+	case "":
+	case "404":
+		return cursor{known: true}, nil
+	default:
+		return cursor{}, fmt.Errorf("last event on hub: status %s %s", status, resp.Header.Get("Description"))
+	}
+	streamSeq, err := strconv.ParseUint(resp.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return cursor{}, fmt.Errorf("last event on hub: no valid %s header: %w", jetstream.SequenceHeader, err)
+	}
+	seq, err := strconv.ParseUint(resp.Header.Get(event.HeaderSeq), 10, 64)
+	if err != nil {
+		return cursor{}, fmt.Errorf("last event on hub (stream seq %d) has no valid %s header: %w", streamSeq, event.HeaderSeq, err)
+	}
+	return cursor{known: true, streamSeq: streamSeq, eventSeq: seq}, nil
+}
+
+// How the hub's last event is read (Outbox.direct).
+const (
+	directUnknown int32 = iota
+	directYes
+	directNo
+)
+
+// hubCursorByStream is hubCursor through the stream's message API.
+func (o *Outbox) hubCursorByStream(ctx context.Context) (cursor, error) {
 	st, err := o.hub.Stream(ctx, o.cfg.HubStream)
 	if err != nil {
 		return cursor{}, fmt.Errorf("hub stream %s: %w", o.cfg.HubStream, err)
+	}
+	if info := st.CachedInfo(); info != nil && !info.Config.AllowDirect {
+		o.direct.Store(directNo)
 	}
 	raw, err := st.GetLastMsgForSubject(ctx, event.VehicleSubjects(o.cfg.Account, o.cfg.Vehicle))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {

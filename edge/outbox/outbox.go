@@ -31,12 +31,17 @@ type Outbox struct {
 
 	mu      sync.Mutex // serialises Append (sequence assignment)
 	lastSeq uint64
+	unsure  *unconfirmed // the last Append gave up not knowing whether it stored its event
 
 	stats    counters
 	fullWarn rateLimit
 	// outageAt is when (unix ns) the forwarder last failed to reach the
 	// hub: an event stored before it waited because of an outage.
 	outageAt atomic.Int64
+	// direct is how the hub's last event is read: 0 not known yet, 1 by
+	// direct get (the only read a vehicle's hub permissions allow), 2
+	// through the stream API (a hub stream without allow_direct).
+	direct atomic.Int32
 }
 
 // rateLimit lets one warning through per period.
@@ -91,6 +96,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Outbox, error) {
 		sc.Discard = jetstream.DiscardNew
 	}
 	st, err := local.Stream(ctx, cfg.Stream)
+	existed := err == nil
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		sc.FirstSeq = o.hubNextSeq(ctx)
@@ -108,6 +114,18 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Outbox, error) {
 	o.stream = st
 	o.lastSeq = info.State.LastSeq
 	o.stats.lastSeq.Store(o.lastSeq)
+	// What the store holds has not been forwarded (the stream is a work
+	// queue), so the backlog is right from the start, not only after the
+	// first forward.
+	forwarded := o.lastSeq
+	if info.State.Msgs > 0 {
+		forwarded = info.State.FirstSeq - 1
+	}
+	o.stats.forwardedSeq.Store(forwarded)
+	if existed {
+		o.cfg.Logger.Info("outbox: store recovered", "stream", cfg.Stream, "last_seq", o.lastSeq,
+			"waiting", info.State.Msgs, "first_waiting_seq", info.State.FirstSeq)
+	}
 	return o, nil
 }
 
@@ -134,6 +152,13 @@ func (o *Outbox) hubNextSeq(ctx context.Context) uint64 {
 
 // Append assigns e the next sequence number (and an id if it has none) and
 // stores it locally. When Append returns nil the event will reach the hub.
+//
+// A local store that does not answer (a timeout, no responders) is asked
+// again, up to Config.AppendAttempts times within ctx; every attempt
+// carries the same message id and expected last sequence, so at most one
+// is stored, and one whose answer was lost is recognised by the next. After
+// the last attempt Append returns ErrUnavailable (see there). Other errors
+// (ErrFull, an invalid event, a deleted stream) are returned at once.
 func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -142,6 +167,14 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 	}
 	if e.SchemaVersion == "" {
 		e.SchemaVersion = event.SchemaVersion
+	}
+	if u := o.unsure; u != nil && u.id != e.ID {
+		// An earlier Append gave up not knowing whether its event was
+		// stored, and that event is not being appended again: the store
+		// says which sequence comes next.
+		if err := o.resyncLocked(ctx); err != nil {
+			return fmt.Errorf("%w: reading the last sequence after an unconfirmed append: %w", ErrUnavailable, err)
+		}
 	}
 	e.Account, e.Vehicle.ID = o.cfg.Account, o.cfg.Vehicle
 	e.Seq = o.lastSeq + 1
@@ -169,24 +202,164 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 	if o.cfg.LinkUp != nil && !o.cfg.LinkUp() {
 		msg.Header.Set(event.HeaderStoredOffline, "true")
 	}
-	// The expected-last-sequence guard makes the stream sequence and the
-	// event sequence one and the same: gap-free, surviving restarts.
-	_, err = o.local.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequence(o.lastSeq))
-	if err != nil {
-		if isStoreFull(err) {
+	if err := o.storeLocked(ctx, msg, e); err != nil {
+		return err
+	}
+	o.unsure = nil
+	o.lastSeq = e.Seq
+	o.stats.lastSeq.Store(e.Seq)
+	o.stats.appended.Add(1)
+	return nil
+}
+
+// unconfirmed is an event whose local store attempts all failed without
+// saying whether one of them stored it.
+type unconfirmed struct {
+	id  string
+	seq uint64
+}
+
+// storeLocked stores msg, event e, at sequence e.Seq, retrying transient
+// failures. The expected-last-sequence guard makes the stream sequence and
+// the event sequence one and the same: gap-free, surviving restarts. It is
+// also what settles a retry: an attempt whose answer was lost but which did
+// store the event makes the next one fail the guard (nats-server checks it
+// before the message id), and the stream then shows e at e.Seq.
+func (o *Outbox) storeLocked(ctx context.Context, msg *nats.Msg, e *event.Event) error {
+	// Set when an attempt may have stored e: by an earlier Append of the
+	// same event that gave up, or by an attempt of this one.
+	maybeStored := o.unsure != nil && o.unsure.id == e.ID && o.unsure.seq == e.Seq
+	backoff := o.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		err := o.publishLocal(ctx, msg, e, o.lastSeq)
+		switch {
+		case err == nil:
+			return nil
+		case isStoreFull(err):
 			n := o.stats.rejected.Add(1)
 			if o.fullWarn.allow(time.Now()) {
 				o.cfg.Logger.Warn("outbox: local store full, new events rejected until the backlog drains (policy reject-new)",
 					"rejected_total", n, "max_bytes", o.cfg.MaxBytes, "max_age", o.cfg.MaxAge)
 			}
 			return fmt.Errorf("%w: %w", ErrFull, err)
+		case isWrongLastSeq(err) && maybeStored:
+			stored, serr := o.storedLocked(ctx, e)
+			if serr == nil && stored {
+				o.cfg.Logger.Info("outbox: an earlier attempt had stored the event; not storing it again", "seq", e.Seq, "attempt", attempt)
+				return nil
+			}
+			if serr == nil {
+				return fmt.Errorf("outbox: store event seq %d: the local stream moved on without it: %w", e.Seq, err)
+			}
+			err = serr // could not look: as transient as the store itself
+		case o.transient(ctx, err):
+		default:
+			if ctx.Err() != nil {
+				o.unsure = &unconfirmed{id: e.ID, seq: e.Seq}
+			}
+			return fmt.Errorf("outbox: store event seq %d: %w", e.Seq, err)
 		}
-		return fmt.Errorf("outbox: store event seq %d: %w", e.Seq, err)
+		maybeStored = true
+		o.unsure = &unconfirmed{id: e.ID, seq: e.Seq}
+		if attempt >= o.cfg.AppendAttempts {
+			return fmt.Errorf("%w: event seq %d not confirmed after %d attempts: %w", ErrUnavailable, e.Seq, attempt, err)
+		}
+		o.stats.appendRetries.Add(1)
+		if attempt == 1 {
+			o.cfg.Logger.Warn("outbox: local store did not answer; retrying", "seq", e.Seq, "err", err)
+		}
+		if serr := sleep(ctx, jitter(backoff)); serr != nil {
+			return fmt.Errorf("outbox: store event seq %d: %w", e.Seq, serr)
+		}
+		backoff = min(backoff*2, o.cfg.RetryMax)
 	}
-	o.lastSeq = e.Seq
-	o.stats.lastSeq.Store(e.Seq)
-	o.stats.appended.Add(1)
+}
+
+// publishLocal makes one attempt to store msg with e's id after sequence
+// last, within Config.AppendTimeout.
+func (o *Outbox) publishLocal(ctx context.Context, msg *nats.Msg, e *event.Event, last uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.AppendTimeout)
+	defer cancel()
+	ack, err := o.local.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequence(last))
+	if err != nil {
+		return err
+	}
+	if ack.Sequence != e.Seq { // a duplicate id stored under another sequence
+		return fmt.Errorf("stored as stream sequence %d (duplicate %v), want %d", ack.Sequence, ack.Duplicate, e.Seq)
+	}
 	return nil
+}
+
+// transient reports whether err is the local store not answering in time,
+// as opposed to an answer (or the caller giving up).
+func (o *Outbox) transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503 // JetStream not (yet) available
+	}
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+		// Nobody took the message: the server is starting, or the stream
+		// is gone for good, which no retry mends.
+		sctx, cancel := context.WithTimeout(ctx, o.cfg.AppendTimeout)
+		defer cancel()
+		_, serr := o.local.Stream(sctx, o.cfg.Stream)
+		return !errors.Is(serr, jetstream.ErrStreamNotFound)
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected)
+}
+
+// storedLocked reports whether e is in the local stream at e.Seq, or was
+// and has left it (forwarded, or discarded by the limits): the outbox is
+// the stream's only writer, so if the stream's last sequence is e.Seq while
+// an attempt to store e had an unknown outcome, that attempt stored it.
+func (o *Outbox) storedLocked(ctx context.Context, e *event.Event) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.AppendTimeout)
+	defer cancel()
+	info, err := o.stream.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	if info.State.LastSeq < e.Seq {
+		return false, nil
+	}
+	m, err := o.stream.GetMsg(ctx, e.Seq)
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return info.State.LastSeq == e.Seq, nil
+	case err != nil:
+		return false, err
+	}
+	return m.Header.Get(jetstream.MsgIDHeader) == e.ID, nil
+}
+
+// resyncLocked takes the last sequence from the store, after an Append
+// that gave up with an unknown outcome.
+func (o *Outbox) resyncLocked(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.AppendTimeout)
+	defer cancel()
+	info, err := o.stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if last := info.State.LastSeq; last > o.lastSeq {
+		o.cfg.Logger.Warn("outbox: an event reported as not stored was stored after all; it will be forwarded",
+			"seq", last, "event_id", o.unsure.id)
+		o.stats.appended.Add(last - o.lastSeq)
+		o.lastSeq = last
+		o.stats.lastSeq.Store(last)
+	}
+	o.unsure = nil
+	return nil
+}
+
+func isWrongLastSeq(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 func isStoreFull(err error) bool {

@@ -13,6 +13,9 @@ type Stats struct {
 	AlreadyOnHub uint64
 	// Retries of failed or unknown-outcome forwards.
 	Retries uint64
+	// AppendRetries are local store attempts repeated by Append after a
+	// transient failure (a timeout, no responders).
+	AppendRetries uint64
 	// Discarded events dropped by the local limits before being forwarded
 	// (PolicyDropOldest).
 	Discarded uint64
@@ -32,19 +35,20 @@ func (s Stats) Backlog() uint64 {
 }
 
 type counters struct {
-	appended, forwarded, alreadyOnHub, retries, discarded, rejected atomic.Uint64
-	lastSeq, forwardedSeq                                           atomic.Uint64
+	appended, forwarded, alreadyOnHub, retries, appendRetries, discarded, rejected atomic.Uint64
+	lastSeq, forwardedSeq                                                          atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Appended:     c.appended.Load(),
-		Forwarded:    c.forwarded.Load(),
-		AlreadyOnHub: c.alreadyOnHub.Load(),
-		Retries:      c.retries.Load(),
-		Discarded:    c.discarded.Load(),
-		Rejected:     c.rejected.Load(),
-		LastSeq:      c.lastSeq.Load(),
-		ForwardedSeq: c.forwardedSeq.Load(),
+		Appended:      c.appended.Load(),
+		Forwarded:     c.forwarded.Load(),
+		AlreadyOnHub:  c.alreadyOnHub.Load(),
+		Retries:       c.retries.Load(),
+		AppendRetries: c.appendRetries.Load(),
+		Discarded:     c.discarded.Load(),
+		Rejected:      c.rejected.Load(),
+		LastSeq:       c.lastSeq.Load(),
+		ForwardedSeq:  c.forwardedSeq.Load(),
 	}
 }

@@ -19,6 +19,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	up      bool          // false after Cut: connections are refused
 	paused  bool          // true after Pause: bytes are held, connections stay open
+	replies bool          // true after PauseReplies: bytes from the target are held
 	resumed chan struct{} // closed when a pause ends
 	conns   map[net.Conn]struct{}
 	wg      sync.WaitGroup
@@ -45,8 +46,8 @@ func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.up = false
-	if p.paused { // wake held copies so they notice the cut
-		p.paused = false
+	if p.paused || p.replies { // wake held copies so they notice the cut
+		p.paused, p.replies = false, false
 		close(p.resumed)
 		p.resumed = make(chan struct{})
 	}
@@ -63,23 +64,34 @@ func (p *Proxy) Pause() {
 	p.paused = true
 }
 
-// Restore ends a Cut or a Pause.
+// PauseReplies holds the bytes coming back from the target, in every
+// connection, until Restore, while those towards it still pass: requests
+// arrive and are acted on, their answers are lost for now (an unknown
+// outcome for the client).
+func (p *Proxy) PauseReplies() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.replies = true
+}
+
+// Restore ends a Cut, a Pause or PauseReplies.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.up = true
-	if p.paused {
-		p.paused = false
+	if p.paused || p.replies {
+		p.paused, p.replies = false, false
 		close(p.resumed)
 		p.resumed = make(chan struct{})
 	}
 }
 
-// gate blocks while the proxy is paused; it reports false once the proxy is cut.
-func (p *Proxy) gate() bool {
+// gate blocks while the proxy is paused (for bytes from the target, also
+// while replies are paused); it reports false once the proxy is cut.
+func (p *Proxy) gate(fromTarget bool) bool {
 	for {
 		p.mu.Lock()
-		up, paused, resumed := p.up, p.paused, p.resumed
+		up, paused, resumed := p.up, p.paused || (fromTarget && p.replies), p.resumed
 		p.mu.Unlock()
 		if !up {
 			return false
@@ -141,13 +153,13 @@ func (p *Proxy) serve(c net.Conn) {
 	p.mu.Unlock()
 	defer p.forget(t)
 	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
+	pipe := func(dst, src net.Conn, fromTarget bool) {
 		defer func() { done <- struct{}{} }()
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := src.Read(buf)
 			if n > 0 {
-				if !p.gate() {
+				if !p.gate(fromTarget) {
 					return
 				}
 				if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -159,8 +171,8 @@ func (p *Proxy) serve(c net.Conn) {
 			}
 		}
 	}
-	go pipe(t, c)
-	go pipe(c, t)
+	go pipe(t, c, false)
+	go pipe(c, t, true)
 	<-done // either side closed: close both, wait for the other copy
 	_ = c.Close()
 	_ = t.Close()
