@@ -11,6 +11,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/cloud/identities"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/cloud/tokens"
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -30,6 +31,9 @@ type Config struct {
 	Deliveries    *deliverylog.Log
 	Fences        *fencestore.Store
 	Tokens        *tokens.Store
+	// Identities is the key registry of vehicles and customer NATS
+	// clients (nil: those routes answer 503).
+	Identities *identities.Store
 	// AllowHTTP accepts plain http:// subscription URLs (as dispatch.allow_http).
 	AllowHTTP bool
 	// MaxBody bounds JSON request bodies (default 64 KiB).
@@ -40,6 +44,13 @@ type Config struct {
 	// (default 15s).
 	LiveHeartbeat time.Duration
 	Logger        *slog.Logger
+	// Groups are the vehicle groups the pull feed expands (default: the
+	// dispatcher's VEHICLE_GROUPS bucket, bound when first needed).
+	Groups *subscription.Groups
+	// FeedRate and FeedBurst shape each token's bucket on the pull feed and
+	// vehicle event routes (default 20 requests/s, burst 40).
+	FeedRate  float64
+	FeedBurst int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -59,6 +70,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.FeedRate == 0 {
+		c.FeedRate = DefaultFeedRate
+	}
+	if c.FeedBurst == 0 {
+		c.FeedBurst = DefaultFeedBurst
 	}
 }
 
@@ -85,9 +102,10 @@ func (c *Config) Validate() error {
 
 // API serves the routes.
 type API struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg  Config
+	log  *slog.Logger
+	mux  *http.ServeMux
+	feed *feedState
 }
 
 // handler serves one route for an authenticated token.
@@ -132,6 +150,8 @@ func (a *API) routes() []Route {
 		{"DELETE", "/v1/geofences/{id}", tokens.Admin, true, a.deleteGeofence},
 
 		{"GET", "/v1/vehicles", tokens.Viewer, true, a.listVehicles},
+		{"GET", "/v1/vehicles/{id}/events", tokens.Viewer, true, a.vehicleEvents},
+		{"GET", "/v1/feed", tokens.Viewer, true, a.readFeed},
 		{"GET", "/v1/streams", tokens.Operator, false, a.listStreams},
 		{"GET", "/v1/events/live", tokens.Viewer, true, a.liveEvents},
 	}
@@ -152,6 +172,7 @@ func newAPI(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	a.feed = newFeedState(cfg)
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.Method+" "+rt.Pattern, a.wrap(rt))
 	}

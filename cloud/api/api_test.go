@@ -359,11 +359,14 @@ func TestCrossAccount(t *testing.T) {
 		"DELETE /v1/geofences/{id}":                       {"DELETE", "/v1/geofences/depot", nil, notFound},
 		"GET /v1/vehicles":                                {"GET", "/v1/vehicles", nil, excludes("acme-truck")},
 		"GET /v1/events/live":                             {"GET", "/v1/events/live?account=acme", nil, notFound},
+		"GET /v1/feed":                                    {"GET", "/v1/feed", nil, excludes("acme-truck")},
+		"GET /v1/vehicles/{id}/events":                    {"GET", "/v1/vehicles/acme-truck/events", nil, notFound},
 	}
 	// Extra cases: the account named explicitly.
 	extra := []struct{ method, path string }{
 		{"GET", "/v1/subscriptions?account=acme"}, {"GET", "/v1/geofences?account=acme"}, {"GET", "/v1/vehicles?account=acme"},
 		{"GET", "/v1/tokens?account=acme"}, {"GET", "/v1/geofences/depot?account=acme"}, {"DELETE", "/v1/geofences/depot?account=acme"},
+		{"GET", "/v1/feed?account=acme"}, {"GET", "/v1/vehicles/acme-truck/events?account=acme"},
 	}
 	a := &API{}
 	for _, rt := range a.routes() {

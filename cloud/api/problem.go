@@ -22,6 +22,11 @@ type Problem struct {
 	Errors []FieldError `json:"errors,omitempty"`
 	// Oldest is the oldest time a replay may start from (replay problems).
 	Oldest string `json:"oldest,omitempty"`
+	// OldestCursor reads the pull feed from the oldest stored event, and
+	// OldestSeq is a vehicle's oldest stored seq (410 problems of the feed
+	// and of a vehicle's events).
+	OldestCursor string `json:"oldestCursor,omitempty"`
+	OldestSeq    uint64 `json:"oldestSeq,omitempty"`
 }
 
 // FieldError is one field at fault: its JSON name (or query parameter)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/event"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats.go"
 )
 
@@ -56,6 +57,19 @@ func provenanceHeaders(p event.Provenance, h http.Header) {
 	if p.BufferedOffline != nil {
 		h.Set(HeaderBufferedOffline, strconv.FormatBool(*p.BufferedOffline))
 	}
+}
+
+// edgeSignatureHeaders passes the vehicle's signature of the event on to
+// the receiver (identity.HeaderKey, identity.HeaderSignature), when the
+// stored message has one: the ingest verifier checked it, and a receiver
+// can check it again with identity.VerifyDelivered, end to end.
+func edgeSignatureHeaders(stored nats.Header, h http.Header) {
+	key, sig := stored.Get(identity.HeaderKey), stored.Get(identity.HeaderSignature)
+	if key == "" || sig == "" || len(key) > 64 || len(sig) > 128 {
+		return
+	}
+	h.Set(identity.HeaderKey, key)
+	h.Set(identity.HeaderSignature, sig)
 }
 
 // withProvenance returns the envelope raw with a last member "provenance":

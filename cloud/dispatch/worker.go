@@ -46,8 +46,10 @@ type worker struct {
 	store *subscription.Store
 	sub   subscription.Subscription
 	cons  jetstream.Consumer
-	// filter are the consumer's subjects (vehicle groups expanded).
+	// filter are the consumer's subjects (vehicle groups expanded), those
+	// of match, which decides on each event (shared with the pull feed).
 	filter []string
+	match  subscription.Filter
 	log    *slog.Logger
 	maxAge time.Duration
 
@@ -117,13 +119,14 @@ func (d *Dispatcher) newWorker(ctx context.Context, store *subscription.Store, s
 	if !all && len(vehicles) == 0 {
 		return nil, errNoVehicles
 	}
-	filter := sub.FilterSubjectsFor(vehicles)
+	match := sub.FilterFor(vehicles)
+	filter := match.Subjects()
 	cons, err := d.ensureConsumer(ctx, sub, filter)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: subscription %s: consumer: %w", sub.ID, err)
 	}
 	w := &worker{
-		d: d, store: store, sub: sub, cons: cons, filter: filter, maxAge: d.cfg.MaxAge,
+		d: d, store: store, sub: sub, cons: cons, filter: filter, match: match, maxAge: d.cfg.MaxAge,
 		log:   d.cfg.Logger.With("subscription", sub.ID),
 		lanes: map[string]*lane{}, held: map[uint64]*item{}, cursors: map[string]uint64{},
 		barrierDone: make(chan struct{}),
@@ -284,17 +287,11 @@ func cmpU64(a, b uint64) int {
 	return 0
 }
 
-// wanted applies the filters JetStream subjects cannot express.
+// wanted applies the subscription's filter (subscription.Filter, the
+// same code as the pull feed's): the consumer's subjects already did all
+// but the geofence tags.
 func (w *worker) wanted(it *item) bool {
-	if len(w.sub.GeofenceTags) == 0 {
-		return true
-	}
-	for _, t := range it.env.Data.Tags {
-		if slices.Contains(w.sub.GeofenceTags, t) {
-			return true
-		}
-	}
-	return false
+	return w.match.Matches(it.msg.Subject(), it.env.Data.Tags)
 }
 
 // liftBarrier lets every lane go; w.mu is held.
@@ -470,6 +467,7 @@ func (w *worker) deliver(ctx context.Context, l *lane, it *item) bool {
 	start := time.Now()
 	extra := http.Header{HeaderVehicleSeq: []string{strconv.FormatUint(it.env.Seq, 10)}}
 	provenanceHeaders(prov, extra)
+	edgeSignatureHeaders(it.msg.Headers(), extra)
 	if a := w.sub.Auth; a.Header != "" {
 		extra.Set(a.Header, a.Value)
 	}

@@ -77,6 +77,9 @@ func (gs *Groups) Put(ctx context.Context, g Group) error {
 
 // Get returns the group; ErrNotFound when there is none.
 func (gs *Groups) Get(ctx context.Context, account, name string) (Group, error) {
+	if gs.kv == nil { // BindGroups before the bucket exists
+		return Group{}, fmt.Errorf("%w: group %s/%s", ErrNotFound, account, name)
+	}
 	e, err := gs.kv.Get(ctx, account+"."+name)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Group{}, fmt.Errorf("%w: group %s/%s", ErrNotFound, account, name)

@@ -289,26 +289,10 @@ func (s *Subscription) FilterSubjects() []string {
 	return s.FilterSubjectsFor(s.Vehicles)
 }
 
-// FilterSubjectsFor is FilterSubjects for the given vehicles (empty: all).
+// FilterSubjectsFor is FilterSubjects for the given vehicles (empty: all):
+// FilterFor(vehicles).Subjects().
 func (s *Subscription) FilterSubjectsFor(vehicles []string) []string {
-	if len(vehicles) == 0 {
-		vehicles = []string{"*"}
-	}
-	types := []string{">"}
-	if len(s.Events) > 0 && !slices.Contains(s.Events, AllEvents) {
-		types = types[:0]
-		for _, t := range s.Events {
-			types = append(types, event.TypeToken(event.Type(t)))
-		}
-	}
-	var out []string
-	for _, v := range vehicles {
-		for _, t := range types {
-			out = append(out, event.SubjectRoot+"."+s.Account+"."+v+"."+t)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return s.FilterFor(vehicles).Subjects()
 }
 
 // ConsumerName is the durable consumer of the subscription.

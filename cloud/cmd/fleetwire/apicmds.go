@@ -464,8 +464,11 @@ func geofenceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 }
 
-// vehiclesCmd: fleetwire vehicles [--account A].
+// vehiclesCmd: fleetwire vehicles [--account A] | vehicles events ID (feedcmds.go).
 func vehiclesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "events" {
+		return vehicleEventsCmd(ctx, args[1:], stdout, stderr)
+	}
 	c := newAPICmd("vehicles", stdout, stderr)
 	account := c.fs.String("account", "", "account (operator tokens)")
 	limit := c.fs.Int("limit", 100, "page size")

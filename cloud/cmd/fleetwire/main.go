@@ -24,7 +24,8 @@ Over the API (--api URL, --token or FLEETWIRE_API, FLEETWIRE_TOKEN; --json):
   subscription create|list|show|pause|resume|replay|test|rotate-secret|delete
   deliveries   list|show
   geofence     import|list|delete
-  vehicles
+  vehicles     [events ID --from-seq N [--subscription S]]
+  feed         tail|export   (the pull feed; --cursor to resume)
   streams
   token        create
 
@@ -45,7 +46,7 @@ func main() {
 // apiCommands talk to the API.
 var apiCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"subscription": subscriptionCmd, "deliveries": deliveriesCmd, "geofence": geofenceCmd,
-	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd,
+	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd, "feed": feedCmd,
 }
 
 func serve(ctx context.Context, args []string) error {
