@@ -151,6 +151,12 @@ func (a *API) routes() []Route {
 
 		{"GET", "/v1/vehicles", tokens.Viewer, true, a.listVehicles},
 		{"GET", "/v1/vehicles/{id}/events", tokens.Viewer, true, a.vehicleEvents},
+		{"GET", "/v1/vehicles/{id}/key", tokens.Viewer, true, a.getVehicleKey},
+		{"PUT", "/v1/vehicles/{id}/key", tokens.Admin, true, a.putVehicleKey},
+		{"DELETE", "/v1/vehicles/{id}/key", tokens.Admin, true, a.deleteVehicleKey},
+		{"GET", "/v1/nats-credentials", tokens.Viewer, true, a.listNATSCredentials},
+		{"POST", "/v1/nats-credentials", tokens.Admin, true, a.createNATSCredential},
+		{"DELETE", "/v1/nats-credentials/{key}", tokens.Admin, true, a.deleteNATSCredential},
 		{"GET", "/v1/feed", tokens.Viewer, true, a.readFeed},
 		{"GET", "/v1/streams", tokens.Operator, false, a.listStreams},
 		{"GET", "/v1/events/live", tokens.Viewer, true, a.liveEvents},

@@ -315,6 +315,9 @@ func TestCrossAccount(t *testing.T) {
 	e.waitConsumer("acme-sub")
 	ev := e.publish("acme", "acme-truck", 1, event.TypePosition)
 	e.waitRecords("acme-sub", 1)
+	truckKey, credKey := newPublicKey(t), newPublicKey(t)
+	e.must(200, "admin", "PUT", "/v1/vehicles/acme-truck/key", map[string]any{"key": truckKey})
+	e.must(201, "admin", "POST", "/v1/nats-credentials", map[string]any{"key": credKey})
 
 	sub := "/v1/subscriptions/acme-sub"
 	notFound := func(r response) error {
@@ -361,6 +364,12 @@ func TestCrossAccount(t *testing.T) {
 		"GET /v1/events/live":                             {"GET", "/v1/events/live?account=acme", nil, notFound},
 		"GET /v1/feed":                                    {"GET", "/v1/feed", nil, excludes("acme-truck")},
 		"GET /v1/vehicles/{id}/events":                    {"GET", "/v1/vehicles/acme-truck/events", nil, notFound},
+		"GET /v1/vehicles/{id}/key":                       {"GET", "/v1/vehicles/acme-truck/key", nil, notFound},
+		"PUT /v1/vehicles/{id}/key":                       {"PUT", "/v1/vehicles/acme-truck/key?account=acme", map[string]any{"key": newPublicKey(t)}, notFound},
+		"DELETE /v1/vehicles/{id}/key":                    {"DELETE", "/v1/vehicles/acme-truck/key", nil, notFound},
+		"GET /v1/nats-credentials":                        {"GET", "/v1/nats-credentials", nil, excludes(credKey)},
+		"POST /v1/nats-credentials":                       {"POST", "/v1/nats-credentials?account=acme", nil, notFound},
+		"DELETE /v1/nats-credentials/{key}":               {"DELETE", "/v1/nats-credentials/" + credKey, nil, notFound},
 	}
 	// Extra cases: the account named explicitly.
 	extra := []struct{ method, path string }{
@@ -397,6 +406,11 @@ func TestCrossAccount(t *testing.T) {
 		t.Fatalf("acme's subscription changed: %+v", v)
 	}
 	e.must(200, "admin", "GET", "/v1/geofences/depot", nil)
+	var key struct{ Key string }
+	e.must(200, "admin", "GET", "/v1/vehicles/acme-truck/key", nil).json(t, &key)
+	if key.Key != truckKey {
+		t.Fatalf("acme's vehicle key changed: %s", key.Key)
+	}
 	if n := len(rcv.Deliveries()); n != 1 {
 		t.Fatalf("receiver got %d deliveries, want 1 (no test event from other)", n)
 	}

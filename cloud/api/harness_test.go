@@ -19,6 +19,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/fencestore"
 	"github.com/fleetwire/fleetwire/cloud/hub"
+	"github.com/fleetwire/fleetwire/cloud/identities"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/cloud/tokens"
 	"github.com/fleetwire/fleetwire/shared/event"
@@ -80,7 +81,11 @@ func newEnv(t *testing.T) *env {
 			t.Errorf("dispatcher: %v", err)
 		}
 	})
-	handler, err := New(Config{Hub: h, Subscriptions: subs, Dispatcher: d, Deliveries: dlog, Fences: fences, Tokens: toks,
+	ids, err := identities.Open(ctx, h.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, err := New(Config{Hub: h, Subscriptions: subs, Dispatcher: d, Deliveries: dlog, Fences: fences, Tokens: toks, Identities: ids,
 		AllowHTTP: true, MaxBody: 4096, MaxGeoJSON: 64 << 10, LiveHeartbeat: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

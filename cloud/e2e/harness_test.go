@@ -73,6 +73,7 @@ type cloud struct {
 	done   chan error
 	leaf   string // host:port of the hub's leaf listener (stable across restarts)
 	secret string
+	opts   []server.Option
 }
 
 func freeAddr(t *testing.T) string {
@@ -86,6 +87,13 @@ func freeAddr(t *testing.T) string {
 }
 
 func startCloud(t *testing.T, ctx context.Context) *cloud {
+	t.Helper()
+	return startCloudWith(t, ctx, nil)
+}
+
+// startCloudWith is startCloud with tune applied to the configuration
+// before the start.
+func startCloudWith(t *testing.T, ctx context.Context, tune func(*server.Config), opts ...server.Option) *cloud {
 	t.Helper()
 	secret, err := webhooks.NewSecret()
 	if err != nil {
@@ -103,7 +111,10 @@ func startCloud(t *testing.T, ctx context.Context) *cloud {
 	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
 	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
 	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
-	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: cfg.Hub.LeafListen, secret: secret}
+	if tune != nil {
+		tune(&cfg)
+	}
+	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: cfg.Hub.LeafListen, secret: secret, opts: opts}
 	c.start(ctx)
 	t.Cleanup(c.shutdown)
 	return c
@@ -111,7 +122,7 @@ func startCloud(t *testing.T, ctx context.Context) *cloud {
 
 func (c *cloud) start(ctx context.Context) {
 	c.t.Helper()
-	srv, err := server.New(c.cfg)
+	srv, err := server.New(c.cfg, c.opts...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -165,16 +176,25 @@ type vehicle struct {
 	done   chan error
 	mu     sync.Mutex
 	stored []*event.Event
+	tune   func(*agent.Config) // applied to the configuration at each start
+	opts   []agent.Option
 }
 
 func startVehicle(t *testing.T, ctx context.Context, c *cloud, id string) *vehicle {
+	t.Helper()
+	return startVehicleWith(t, ctx, c, id, nil)
+}
+
+// startVehicleWith is startVehicle with tune applied to the agent's
+// configuration at each start.
+func startVehicleWith(t *testing.T, ctx context.Context, c *cloud, id string, tune func(*agent.Config), opts ...agent.Option) *vehicle {
 	t.Helper()
 	p, err := tcpproxy.Start(c.leaf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	v := &vehicle{t: t, id: id, store: t.TempDir(), proxy: p, src: make(feed)}
+	v := &vehicle{t: t, id: id, store: t.TempDir(), proxy: p, src: make(feed), tune: tune, opts: opts}
 	v.start(ctx)
 	t.Cleanup(v.shutdown)
 	return v
@@ -189,11 +209,14 @@ func (v *vehicle) start(ctx context.Context) {
 	cfg.GNSS.Replay = "unused: WithSource"
 	cfg.Position.Every = time.Millisecond // every fix is an event
 	cfg.HeartbeatEvery = time.Hour
-	a, err := agent.New(cfg, agent.WithSource(v.src), agent.WithOnStored(func(e *event.Event) {
+	if v.tune != nil {
+		v.tune(&cfg)
+	}
+	a, err := agent.New(cfg, append([]agent.Option{agent.WithSource(v.src), agent.WithOnStored(func(e *event.Event) {
 		v.mu.Lock()
 		v.stored = append(v.stored, e)
 		v.mu.Unlock()
-	}))
+	})}, v.opts...)...)
 	if err != nil {
 		v.t.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func (s *Server) openAPI(ctx context.Context, d *dispatch.Dispatcher, dlog *deli
 		s.log.Info("first start: operator token written (create the others with fleetwire token create)", "file", file)
 	}
 	return api.New(api.Config{
-		Hub: s.hub, Subscriptions: s.store, Dispatcher: d, Deliveries: dlog, Fences: s.fences, Tokens: toks,
+		Hub: s.hub, Subscriptions: s.store, Dispatcher: d, Deliveries: dlog, Fences: s.fences, Tokens: toks, Identities: s.identities,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, Logger: s.log,
 	})
 }

@@ -469,6 +469,9 @@ func vehiclesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(args) > 0 && args[0] == "events" {
 		return vehicleEventsCmd(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "register" || args[0] == "key" || args[0] == "revoke") {
+		return vehicleKeyCmd(ctx, args[0], args[1:], stdout, stderr)
+	}
 	c := newAPICmd("vehicles", stdout, stderr)
 	account := c.fs.String("account", "", "account (operator tokens)")
 	limit := c.fs.Int("limit", 100, "page size")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +117,37 @@ func TestCLIAgainstServer(t *testing.T) {
 		t.Fatalf("test:\n%s", out)
 	}
 	want(2, with("subscription", "test", "board", "--type", "teleported")...)
+
+	// Vehicle keys and NATS credentials.
+	kp, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := identity.PublicKey(kp)
+	out = want(0, with("vehicles", "register", "truck-7", "--key", pub, "--label", "gw-42")...)
+	for _, s := range []string{"truck-7", "acme", pub, "gw-42"} {
+		if !strings.Contains(out, s) {
+			t.Fatalf("vehicles register lacks %q:\n%s", s, out)
+		}
+	}
+	want(2, with("vehicles", "register", "truck-8", "--key", "not-a-key")...)
+	want(2, with("vehicles", "register", "truck-8", "--key", pub)...) // another vehicle's key: 409, a usage error
+	if out = want(0, with("vehicles", "key", "truck-7", "--json")...); !strings.Contains(out, pub) {
+		t.Fatalf("vehicles key:\n%s", out)
+	}
+	want(0, with("vehicles", "revoke", "truck-7")...)
+	want(3, with("vehicles", "key", "truck-7")...)
+	out = want(0, with("nats-credential", "create", "--label", "erp")...)
+	for _, s := range []string{"seed:", "SU", "customer-acme", "fleet.events.acme.>", "fleet.cinbox.acme"} {
+		if !strings.Contains(out, s) {
+			t.Fatalf("nats-credential create lacks %q:\n%s", s, out)
+		}
+	}
+	seedLine := out[strings.Index(out, "seed:"):]
+	seed := strings.Fields(seedLine)[1]
+	if out = want(0, with("nats-credential", "list")...); !strings.Contains(out, "erp") || strings.Contains(out, seed) {
+		t.Fatalf("nats-credential list (no seeds):\n%q", out)
+	}
 
 	// A real event, delivered, then in the delivery log.
 	h := s.Hub()

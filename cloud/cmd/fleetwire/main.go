@@ -25,6 +25,8 @@ Over the API (--api URL, --token or FLEETWIRE_API, FLEETWIRE_TOKEN; --json):
   deliveries   list|show
   geofence     import|list|delete
   vehicles     [events ID --from-seq N [--subscription S]]
+               register ID --key U…  |  key ID  |  revoke ID   (vehicle keys, hub.auth)
+  nats-credential create|list|revoke   (read-only NATS access for a customer's client)
   feed         tail|export   (the pull feed; --cursor to resume)
   streams
   token        create
@@ -46,7 +48,7 @@ func main() {
 // apiCommands talk to the API.
 var apiCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"subscription": subscriptionCmd, "deliveries": deliveriesCmd, "geofence": geofenceCmd,
-	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd, "feed": feedCmd,
+	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd, "feed": feedCmd, "nats-credential": natsCredentialCmd,
 }
 
 func serve(ctx context.Context, args []string) error {
