@@ -119,7 +119,9 @@ func (v *Verifier) Start(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("ingest: subscribe: %w", err)
 	}
 	_ = sub.SetPendingLimits(1<<20, 1<<30)
-	if err := v.cfg.NC.FlushWithContext(ctx); err != nil {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second) // FlushWithContext needs a deadline
+	defer cancel()
+	if err := v.cfg.NC.FlushWithContext(fctx); err != nil {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("ingest: subscribe: %w", err)
 	}
