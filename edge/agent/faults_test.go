@@ -36,7 +36,7 @@ func localStream(t *testing.T, ctx context.Context, v *testVehicle) (jetstream.J
 // goes on: the hub gets every event once, in order.
 func TestStoreNotAnsweringKeepsRunning(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hub, hubJS := startQuietHub(t, ctx)
 	v := startVehicle(t, ctx, hub.LeafURL())
@@ -76,7 +76,7 @@ func TestStoreNotAnsweringKeepsRunning(t *testing.T) {
 // transient: the agent stops with the error rather than wait forever.
 func TestStoreDeletedStopsAgent(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hub, _ := startQuietHub(t, ctx)
 	v := startVehicle(t, ctx, hub.LeafURL())
@@ -104,7 +104,7 @@ func TestStoreDeletedStopsAgent(t *testing.T) {
 // sped up. Each up phase lasts until events flow again plus up to a
 // second. On the hub: every stored event once, in order, seq 1..N.
 func TestFlappingLink(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hub, hubJS := startQuietHub(t, ctx)
 	v := startVehicle(t, ctx, hub.LeafURL())
@@ -173,7 +173,7 @@ func TestFlappingLink(t *testing.T) {
 // (the hub has some but not all), is cut again; more events are recorded;
 // then it is restored for good. On the hub: all of them once, in order.
 func TestPartitionDuringCatchUp(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hub, hubJS := startQuietHub(t, ctx)
 	v := startVehicle(t, ctx, hub.LeafURL())
@@ -220,7 +220,7 @@ func TestPartitionDuringCatchUp(t *testing.T) {
 func TestStoreFullKeepsRunning(t *testing.T) {
 	for _, policy := range []string{"drop-oldest", "reject-new"} {
 		t.Run(policy, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			hub, hubJS := startQuietHub(t, ctx)
 			v := startVehicle(t, ctx, hub.LeafURL(), func(c *Config) {

@@ -142,7 +142,7 @@ func freeAddr(t *testing.T) string {
 // is recorded again from its start, and the hub ends up with seq 1..N
 // contiguous, no event twice, N at least what was stored before the kill.
 func TestAgentKilled(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hub, hubJS := startQuietHub(t, ctx)
 	dir := t.TempDir()
