@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -95,6 +96,22 @@ func TestSubscriptionLifecycle(t *testing.T) {
 	}
 	if rcv.Rejected() != 0 {
 		t.Fatal("receiver rejected a signature")
+	}
+	// Every type of the catalogue has a test event that is a valid event,
+	// the corrections included (they need corrects and content).
+	for _, ti := range event.Catalogue() {
+		e.must(200, "admin", "POST", "/v1/subscriptions/board/test", map[string]string{"type": string(ti.Type)}).json(t, &at)
+		ds := rcv.Deliveries()
+		var sent event.Event
+		err := json.Unmarshal(ds[len(ds)-1].Body, &sent)
+		if err == nil {
+			// Test events carry seq 0: they are outside the vehicle's numbering.
+			sent.Provenance, sent.Seq = nil, 1
+			err = sent.Validate()
+		}
+		if !at.Delivered || err != nil {
+			t.Fatalf("test event of type %s: delivered %v, %v", ti.Type, at.Delivered, err)
+		}
 	}
 
 	var v SubscriptionView

@@ -39,7 +39,11 @@ func (d *Dispatcher) SendTest(ctx context.Context, sub subscription.Subscription
 		return Attempt{}, err
 	}
 	now := time.Now()
-	data, err := json.Marshal(info.Data)
+	sample := info.Data
+	if info.Example != nil {
+		sample = info.Example // the correction types need their content
+	}
+	data, err := json.Marshal(sample)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("dispatch: sample %s: %w", t, err)
 	}
@@ -51,6 +55,9 @@ func (d *Dispatcher) SendTest(ctx context.Context, sub subscription.Subscription
 		ID: event.NewID(now), Type: t, SchemaVersion: event.SchemaVersion, OccurredAt: event.Time{Time: now},
 		Account: sub.Account, Vehicle: event.Vehicle{ID: vehicle, Name: "Test vehicle"}, Seq: 0,
 		Location: &event.Location{Lat: 49.0134, Lon: 12.1016, FixQuality: 1}, Data: data,
+	}
+	if event.IsCorrection(t) {
+		e.Corrects = event.ExampleCorrects
 	}
 	raw, err := json.Marshal(e)
 	if err != nil {

@@ -261,3 +261,50 @@ func TestBacklogRightAfterRestart(t *testing.T) {
 	r.proxy.Restore()
 	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 27), 27)
 }
+
+// TestAppendAgainAfterOthers: an Append gives up (its caller's context
+// ends) although the store did keep its event, another event is appended
+// after it, and then the first is appended again, as the agent does. The
+// store's de-duplication recognises it: Append returns nil with the
+// sequence it was stored at, and the hub has every event once, in order.
+// (Found by the 10,000-vehicle simulation, where it stopped a vehicle.)
+func TestAppendAgainAfterOthers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := startTCPEdge(t, ctx)
+	p, err := tcpproxy.Start(e.cfg.ClientListen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.open(ctx, "nats://"+p.Addr())
+	for i := range 5 {
+		if err := e.box.Append(ctx, newPosition(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.PauseReplies()
+	first := newPosition(5)
+	gctx, gcancel := context.WithCancel(ctx)
+	res := make(chan error, 1)
+	go func() { res <- e.box.Append(gctx, first) }()
+	waitFor(t, ctx, "the event stored with its answer lost", func() bool { return e.localLastSeq(ctx) == 6 })
+	gcancel() // the caller gives up
+	if err := <-res; err == nil {
+		t.Fatal("Append returned nil without an answer")
+	}
+	p.Restore()
+	if err := e.box.Append(ctx, newPosition(6)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.box.Append(ctx, first); err != nil {
+		t.Fatalf("appending the stored event again: %v", err)
+	}
+	if first.Seq != 6 {
+		t.Fatalf("the event again got seq %d, want the 6 it was stored at", first.Seq)
+	}
+	assertExactlyOnceInOrder(t, e.rig().hubSeqs(ctx, 7), 7)
+	if got := e.localLastSeq(ctx); got != 7 {
+		t.Fatalf("local last seq %d, want 7", got)
+	}
+}

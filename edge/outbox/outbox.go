@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,7 +205,17 @@ func (o *Outbox) Append(ctx context.Context, e *event.Event) error {
 		msg.Header.Set(event.HeaderStoredOffline, "true")
 	}
 	if err := o.storeLocked(ctx, msg, e); err != nil {
-		return err
+		var earlier *storedEarlier
+		if !errors.As(err, &earlier) {
+			return err
+		}
+		// An attempt that gave up had stored it after all, and other
+		// events followed: it keeps its place.
+		o.cfg.Logger.Info("outbox: event already stored by an earlier attempt; not storing it again",
+			"event_id", e.ID, "seq", earlier.seq)
+		o.unsure = nil
+		e.Seq = earlier.seq
+		return nil
 	}
 	o.unsure = nil
 	o.lastSeq = e.Seq
@@ -284,10 +296,23 @@ func (o *Outbox) publishLocal(ctx context.Context, msg *nats.Msg, e *event.Event
 	if err != nil {
 		return err
 	}
+	if ack.Duplicate && ack.Sequence < e.Seq {
+		return &storedEarlier{seq: ack.Sequence}
+	}
 	if ack.Sequence != e.Seq { // a duplicate id stored under another sequence
 		return fmt.Errorf("stored as stream sequence %d (duplicate %v), want %d", ack.Sequence, ack.Duplicate, e.Seq)
 	}
 	return nil
+}
+
+// storedEarlier: the store already holds the event (same id) at seq, an
+// earlier sequence than the one being tried. It happens when an Append
+// gave up without knowing its event was stored, a later Append read the
+// store's last sequence past it, and the same event is appended again.
+type storedEarlier struct{ seq uint64 }
+
+func (e *storedEarlier) Error() string {
+	return fmt.Sprintf("event already stored at sequence %d", e.seq)
 }
 
 // transient reports whether err is the local store not answering in time,
@@ -307,6 +332,11 @@ func (o *Outbox) transient(ctx context.Context, err error) bool {
 		defer cancel()
 		_, serr := o.local.Stream(sctx, o.cfg.Stream)
 		return !errors.Is(serr, jetstream.ErrStreamNotFound)
+	}
+	if errors.Is(err, io.ErrClosedPipe) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		// The connection broke under the request (the server closed a
+		// client that did not read in time); it reconnects unless closed.
+		return !o.local.Conn().IsClosed()
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected)

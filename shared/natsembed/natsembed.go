@@ -130,6 +130,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.ClientListen == "" {
 		opts.DontListen = true
+		// Only this process's own clients: one that stops reading for a
+		// while (a starved gateway CPU) is waited for, not disconnected
+		// after nats-server's default 10 s.
+		opts.WriteDeadline = time.Minute
 	} else {
 		host, port, err := splitHostPort(cfg.ClientListen)
 		if err != nil {
