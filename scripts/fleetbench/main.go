@@ -61,6 +61,7 @@ var (
 	perLeaf        = flag.Int("per-leaf", 100, "vehicles per shared leaf node")
 	ingestSpeed    = flag.Float64("ingest.speed", 1, "replay pace in the ingest stage (1: the fleet's real-time load)")
 	ingestDur      = flag.Duration("ingest.duration", 60*time.Second, "drive time of the ingest stage (wall)")
+	ingestDrain    = flag.Duration("ingest.drain", 15*time.Minute, "longest wait, after the drive, for every recorded event to reach the hub")
 	rawDur         = flag.Duration("raw.duration", 20*time.Second, "duration of the raw-publish baseline")
 	// partition
 	partVehicles = flag.Int("partition.vehicles", 1000, "vehicles cut off in the partition stage")
@@ -398,7 +399,7 @@ func stageIngest(ctx context.Context, work string, res results, log *slog.Logger
 	cfg.Hub.URL = h.leafURL
 	cfg.Vehicles, cfg.PerLeaf = *ingestVehicles, *perLeaf
 	cfg.Drive, cfg.Speed, cfg.Duration = *drive, *ingestSpeed, *ingestDur
-	cfg.Drain = 5 * time.Minute
+	cfg.Drain = *ingestDrain
 	cfg.Store.Dir = filepath.Join(work, "ingest")
 	cfg.Verify = true
 	var hubAtStart uint64
@@ -429,7 +430,7 @@ func stageIngest(ctx context.Context, work string, res results, log *slog.Logger
 	res["ingest_drain_s"] = round1(rep.Drain.Seconds())
 	res["ingest_fixes"] = rep.Fixes
 	res["ingest_device_min"] = rep.DrivenMin.Round(time.Second).String()
-	res["ingest_verified_ok"] = verified(rep).OK()
+	res["ingest_verified_ok"] = err == nil && verified(rep).Events > 0 && verified(rep).OK()
 	res["ingest_verified_events"] = verified(rep).Events
 	res["ingest_verified_vehicles"] = verified(rep).Vehicles
 	res["hub_rss_10000_vehicles_driving_mib"] = round1(hubRSSDriving)
