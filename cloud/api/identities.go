@@ -10,13 +10,14 @@ import (
 	"github.com/fleetwire/fleetwire/shared/identity"
 )
 
-// identityStore is the registry, or a 503 problem when the server runs
-// without one.
-func (a *API) identityStore() (*identities.Store, error) {
+// identityScope is the registry (a 503 problem when the server runs
+// without one) and the account the request acts on.
+func (a *API) identityScope(r *http.Request, tok tokens.Token) (*identities.Store, string, error) {
 	if a.cfg.Identities == nil {
-		return nil, problem(http.StatusServiceUnavailable, "unavailable", "Service Unavailable", "this server has no identity registry")
+		return nil, "", problem(http.StatusServiceUnavailable, "unavailable", "Service Unavailable", "this server has no identity registry")
 	}
-	return a.cfg.Identities, nil
+	account, err := accountOf(r, tok, true)
+	return a.cfg.Identities, account, err
 }
 
 // identityProblem maps registry errors to problems.
@@ -37,11 +38,7 @@ func identityProblem(err error, field string) error {
 // the vehicle can connect from then on, and its events must carry its
 // signature.
 func (a *API) putVehicleKey(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}
@@ -65,11 +62,7 @@ func (a *API) putVehicleKey(w http.ResponseWriter, r *http.Request, tok tokens.T
 
 // getVehicleKey: GET /v1/vehicles/{id}/key.
 func (a *API) getVehicleKey(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}
@@ -83,11 +76,7 @@ func (a *API) getVehicleKey(w http.ResponseWriter, r *http.Request, tok tokens.T
 // deleteVehicleKey: DELETE /v1/vehicles/{id}/key revokes the vehicle: its
 // link is cut and it cannot reconnect; its stored events stay on it.
 func (a *API) deleteVehicleKey(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}
@@ -131,11 +120,7 @@ func (a *API) credentialOf(id identities.Identity) NATSCredential {
 // keeps its private key; without, the server makes a key pair and returns
 // the seed once.
 func (a *API) createNATSCredential(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}
@@ -169,11 +154,7 @@ func (a *API) createNATSCredential(w http.ResponseWriter, r *http.Request, tok t
 
 // listNATSCredentials: GET /v1/nats-credentials (public keys only).
 func (a *API) listNATSCredentials(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}
@@ -192,11 +173,7 @@ func (a *API) listNATSCredentials(w http.ResponseWriter, r *http.Request, tok to
 
 // deleteNATSCredential: DELETE /v1/nats-credentials/{key} revokes it.
 func (a *API) deleteNATSCredential(w http.ResponseWriter, r *http.Request, tok tokens.Token) error {
-	store, err := a.identityStore()
-	if err != nil {
-		return err
-	}
-	account, err := accountOf(r, tok, true)
+	store, account, err := a.identityScope(r, tok)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/fleetwire/fleetwire/cloud/internal/receiver"
-	"github.com/fleetwire/fleetwire/cloud/server"
 	"github.com/fleetwire/fleetwire/shared/cli"
 	"github.com/fleetwire/fleetwire/shared/event"
 )
@@ -24,30 +23,7 @@ const cliSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 func TestCLIAgainstServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	cfg := server.Default()
-	cfg.Hub.StoreDir = filepath.Join(dir, "hub")
-	cfg.Hub.LeafListen = ""
-	cfg.API.Listen = "127.0.0.1:0"
-	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(sctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
+	s, cfg := runServer(t, ctx)
 	rcv, err := receiver.Start("127.0.0.1:0", cliSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +184,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	}
 
 	// Geofences.
-	file := filepath.Join(dir, "fences.geojson")
+	file := filepath.Join(t.TempDir(), "fences.geojson")
 	if err := os.WriteFile(file, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"depot","name":"Depot","radius":100,"tags":["depot"]},"geometry":{"type":"Point","coordinates":[12.1,49.0]}}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +193,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	if !strings.Contains(out, "depot") || !strings.Contains(out, "Point") {
 		t.Fatalf("geofence list:\n%s", out)
 	}
-	bad := filepath.Join(dir, "bad.geojson")
+	bad := filepath.Join(t.TempDir(), "bad.geojson")
 	_ = os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[12.1,49.0]}}]}`), 0o600)
 	want(2, with("geofence", "import", bad)...)
 	want(0, with("geofence", "delete", "depot")...)

@@ -22,9 +22,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// startServer runs fleetwire serve in this process and returns it with an
-// admin token of acme.
-func startServer(t *testing.T, ctx context.Context) (*server.Server, string, string) {
+// runServer runs fleetwire serve in this process (embedded hub, API on a
+// free loopback port, loopback receivers allowed) until the test ends.
+func runServer(t *testing.T, ctx context.Context) (*server.Server, server.Config) {
 	t.Helper()
 	cfg := server.Default()
 	cfg.Hub.StoreDir = filepath.Join(t.TempDir(), "hub")
@@ -49,6 +49,13 @@ func startServer(t *testing.T, ctx context.Context) (*server.Server, string, str
 	case err := <-done:
 		t.Fatal(err)
 	}
+	return s, cfg
+}
+
+// startServer is runServer with an admin token of acme.
+func startServer(t *testing.T, ctx context.Context) (*server.Server, string, string) {
+	t.Helper()
+	s, cfg := runServer(t, ctx)
 	apiURL := "http://" + s.APIAddr()
 	tok, err := apiclient.New(apiURL, readToken(t, filepath.Join(cfg.Hub.StoreDir, "operator.token"))).CreateToken(ctx, "acme", tokens.Admin, "feed test")
 	if err != nil {
