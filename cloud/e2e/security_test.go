@@ -6,11 +6,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/fleetwire/fleetwire/shared/geofence"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +202,14 @@ func TestSecureFleet(t *testing.T) {
 		if err := identity.VerifyDelivered(d.Header.Get(identity.HeaderKey), d.Header.Get(identity.HeaderSignature), d.Body); err != nil {
 			t.Fatalf("delivery %s of %s: the vehicle's signature does not verify on the webhook body: %v", d.ID, id, err)
 		}
+	}
+	// Under their permissions, the vehicles copied their own account's
+	// fences (and only those: the counts differ).
+	for _, c := range []struct {
+		v    *vehicle
+		want int
+	}{{v1, countFences(t, "munich/umweltzone_muenchen.geojson")}, {w1, countFences(t, "cologne/umweltzone.geojson")}} {
+		waitUntil(t, ctx, c.v.id+"'s fences", func() bool { return fenceGauge(t, c.v) == c.want })
 	}
 	js := f.c.srv.Hub().JS
 	waitStored := func(account, id string, n int) {
@@ -491,6 +502,7 @@ func TestSecureFleet(t *testing.T) {
 	if !strings.Contains(logs, identity.PublicKey(f.keys["v1"])) || len(logs) < 10000 {
 		t.Fatalf("the log capture is not working (%d bytes)", len(logs))
 	}
+
 }
 
 // othersTraffic: m is about another vehicle than v1 or another account.
@@ -498,6 +510,30 @@ func othersTraffic(m *nats.Msg) bool {
 	s := m.Subject
 	return strings.Contains(s, ".v2.") || strings.Contains(s, "globex") || strings.Contains(s, ".w1.") ||
 		bytes.Contains(m.Data, []byte(`"globex"`)) || bytes.Contains(m.Data, []byte(`"id":"v2"`)) || bytes.Contains(m.Data, []byte(`"id":"w1"`))
+}
+
+// fenceGauge reads fleetwire_edge_fences from the agent's metrics.
+func fenceGauge(t *testing.T, v *vehicle) int {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	v.ag.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if n, ok := strings.CutPrefix(line, "fleetwire_edge_fences "); ok {
+			f, _ := strconv.ParseFloat(n, 64)
+			return int(f)
+		}
+	}
+	return -1
+}
+
+// countFences is the number of fences in a GeoJSON file of testdata.
+func countFences(t *testing.T, file string) int {
+	t.Helper()
+	fences, err := geofence.LoadFile("../../testdata/geofences/"+file, geofence.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fences)
 }
 
 func respData(m *nats.Msg) string {

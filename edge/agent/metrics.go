@@ -86,6 +86,8 @@ var (
 		"The vehicle this agent runs on (always 1).", []string{"account", "vehicle"}, nil)
 	descLinkUp = prometheus.NewDesc("fleetwire_edge_hub_link_up",
 		"1 while the leaf node is connected to the hub.", nil, nil)
+	descFences = prometheus.NewDesc("fleetwire_edge_fences",
+		"Geofences in the vehicle's copy of its account's fences (what detection uses now).", nil, nil)
 	descBacklog = prometheus.NewDesc("fleetwire_edge_outbox_backlog",
 		"Events stored on the vehicle and not yet known to be on the hub.", nil, nil)
 	descAppended = prometheus.NewDesc("fleetwire_edge_outbox_appended_total",
@@ -113,7 +115,7 @@ var (
 )
 
 func (c *agentCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descInfo, descLinkUp, descBacklog, descAppended, descForwarded, descRetries, descAppendRetries, descDropped, descNMEA, descFixes, descCAN, descBusErrors} {
+	for _, d := range []*prometheus.Desc{descInfo, descLinkUp, descFences, descBacklog, descAppended, descForwarded, descRetries, descAppendRetries, descDropped, descNMEA, descFixes, descCAN, descBusErrors} {
 		ch <- d
 	}
 }
@@ -138,6 +140,9 @@ func (c *agentCollector) Collect(ch chan<- prometheus.Metric) {
 		link = 1
 	}
 	gauge(descLinkUp, link)
+	if ready && a.fences != nil {
+		gauge(descFences, float64(a.fences.Index().Len()))
+	}
 	st := a.Stats() // zero before Ready
 	gauge(descBacklog, float64(st.Backlog()))
 	counter(descAppended, float64(st.Appended))
