@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -114,7 +116,10 @@ func TestClockSkew(t *testing.T) {
 	v.drive(ctx, rebased[60:])
 	waitHeartbeats(1)
 	// Heartbeats go on: what follows checks the events stored so far.
+	// In seq order: the heartbeat and the drive append from their own
+	// goroutines, so the order of the stored callbacks may differ.
 	stored := v.storedEvents()
+	slices.SortFunc(stored, func(a, b *event.Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	backwards := 0
 	for i := 1; i < len(stored); i++ {
 		if stored[i].OccurredAt.Before(stored[i-1].OccurredAt.Time) {
