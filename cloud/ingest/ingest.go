@@ -14,7 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +57,9 @@ type Config struct {
 	RequireSignature bool
 	// Queue is the queue group shared by the cloud's replicas.
 	Queue string
+	// Workers verify in parallel (default GOMAXPROCS); one vehicle's
+	// events always go to the same worker, so they keep their order.
+	Workers int
 	// Logger; refusals are logged at most once per second per reason.
 	Logger *slog.Logger
 }
@@ -62,6 +67,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Queue == "" {
 		c.Queue = "fleetwire-ingest"
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -114,8 +122,28 @@ func (v *Verifier) Stats() Stats {
 // Start subscribes and returns once the subscription is registered with
 // the hub; stop drains it (what was received is still handled).
 func (v *Verifier) Start(ctx context.Context) (stop func(), err error) {
-	sub, err := v.cfg.NC.QueueSubscribe(identity.IngestRoot+".>", v.cfg.Queue, v.handle)
+	lanes := make([]chan *nats.Msg, v.cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan *nats.Msg, 1024)
+		wg.Add(1)
+		go func(lane <-chan *nats.Msg) {
+			defer wg.Done()
+			for m := range lane {
+				v.handle(m)
+			}
+		}(lanes[i])
+	}
+	closeLanes := func() {
+		for _, l := range lanes {
+			close(l)
+		}
+		wg.Wait()
+	}
+	route := func(m *nats.Msg) { lanes[laneOf(m.Subject, len(lanes))] <- m }
+	sub, err := v.cfg.NC.QueueSubscribe(identity.IngestRoot+".>", v.cfg.Queue, route)
 	if err != nil {
+		closeLanes()
 		return nil, fmt.Errorf("ingest: subscribe: %w", err)
 	}
 	_ = sub.SetPendingLimits(1<<20, 1<<30)
@@ -123,9 +151,34 @@ func (v *Verifier) Start(ctx context.Context) (stop func(), err error) {
 	defer cancel()
 	if err := v.cfg.NC.FlushWithContext(fctx); err != nil {
 		_ = sub.Unsubscribe()
+		closeLanes()
 		return nil, fmt.Errorf("ingest: subscribe: %w", err)
 	}
-	return func() { _ = sub.Drain() }, nil
+	return func() {
+		// Handle what was received, for up to 5 s; a vehicle whose event
+		// is dropped after that retries it.
+		_ = sub.Drain()
+		deadline := time.Now().Add(5 * time.Second)
+		for sub.IsValid() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		_ = sub.Unsubscribe()
+		closeLanes()
+	}, nil
+}
+
+// laneOf picks the worker of a subject's vehicle (its account and vehicle
+// tokens), so that one vehicle's events are handled in order.
+func laneOf(subject string, n int) int {
+	rest := strings.TrimPrefix(subject, identity.IngestRoot+".")
+	if i := strings.IndexByte(rest, '.'); i >= 0 {
+		if j := strings.IndexByte(rest[i+1:], '.'); j >= 0 {
+			rest = rest[:i+1+j]
+		}
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(rest))
+	return int(h.Sum32() % uint32(n))
 }
 
 // envelope is the part of an event the verifier cross-checks.
