@@ -43,6 +43,9 @@ type Config struct {
 	// verifier (identity.IngestSubject) instead of straight to the stream;
 	// events stored before the vehicle had a key are signed too.
 	Signer nkeys.KeyPair
+	// FetchWait is how long one pull of the local consumer waits for an
+	// event (default 20s).
+	FetchWait time.Duration
 	// PublishTimeout bounds one publish to the hub (default 5s).
 	PublishTimeout time.Duration
 	// AppendTimeout bounds one attempt to store an event locally (default
@@ -91,6 +94,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 5 * time.Second
+	}
+	if c.FetchWait == 0 {
+		c.FetchWait = 20 * time.Second
 	}
 	if c.AppendTimeout == 0 {
 		c.AppendTimeout = 5 * time.Second
