@@ -243,6 +243,9 @@ func Run(ctx context.Context, cfg Config, hooks Hooks, log *slog.Logger) (Report
 		return rep, drainErr
 	}
 	log.Info("simulator: drain ended", "drained", rep.Drained, "drain", rep.Drain.Round(time.Millisecond), "on_hub", rep.OnHub, "of", rep.Recorded)
+	if !rep.Drained {
+		logLagging(all, cfg.Account, startSeq, recorded, log)
+	}
 	if cfg.Verify {
 		v, err := VerifyHub(ctx, groups[0].nc, cfg.Hub.Domain, "EVENTS", cfg.Account, rep.LastSeq)
 		rep.Verified = &v
@@ -370,6 +373,24 @@ func notOnHub(agents []*agent.Agent, startSeq, recorded []uint64) uint64 {
 		}
 	}
 	return n
+}
+
+// logLagging names a few vehicles whose recorded events are not all on
+// the hub, with their outbox counters: what to look at next.
+func logLagging(agents []*agent.Agent, account string, startSeq, recorded []uint64, log *slog.Logger) {
+	lagging := 0
+	for i, a := range agents {
+		st := a.Stats()
+		if max(st.ForwardedSeq, startSeq[i]) >= recorded[i] {
+			continue
+		}
+		if lagging++; lagging <= 5 {
+			log.Warn("simulator: vehicle behind", "vehicle", VehicleID(account, i), "recorded_seq", recorded[i],
+				"forwarded_seq", st.ForwardedSeq, "last_seq", st.LastSeq, "forwarded", st.Forwarded,
+				"already_on_hub", st.AlreadyOnHub, "retries", st.Retries, "append_retries", st.AppendRetries, "discarded", st.Discarded)
+		}
+	}
+	log.Warn("simulator: vehicles behind at the end of the drain", "count", lagging)
 }
 
 // waitDrive waits until every source has ended (drive_time driven) or
