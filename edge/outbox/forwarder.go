@@ -38,6 +38,23 @@ func (o *Outbox) Forward(ctx context.Context) error {
 	var lastLocal uint64 // local stream sequence of the last message handled
 	idle := 0            // fetches in a row that found nothing
 	for {
+		if cons == nil {
+			// Deleted (by the stall check, or from outside) and not made
+			// again yet: without one, nothing would ever be forwarded.
+			cctx, cancel := context.WithTimeout(ctx, o.cfg.PublishTimeout)
+			cons, err = o.forwardConsumer(cctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				o.cfg.Logger.Warn("outbox: forwarder consumer could not be made; retrying", "err", err)
+				if err := sleep(ctx, time.Second); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		// One pull at a time (one event is in flight anyway); a
 		// long-lived pull iterator was seen stalling for its expiry. The
 		// server holds the pull until an event comes, so a long wait costs
@@ -51,6 +68,11 @@ func (o *Outbox) Forward(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, nats.ErrNoResponders) {
+				o.cfg.Logger.Warn("outbox: forwarder consumer gone; making it again", "err", err)
+				cons = nil
+				continue
+			}
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 				o.cfg.Logger.Debug("outbox: forwarder fetch", "err", err)
 				if err := sleep(ctx, 100*time.Millisecond); err != nil {
@@ -63,10 +85,8 @@ func (o *Outbox) Forward(ctx context.Context) error {
 			// consumer, under load), the consumer is stuck: replace it.
 			// Checked about every 15 s of idleness, to keep idle vehicles
 			// cheap.
-			if idle++; idle%max(1, int(15*time.Second/o.cfg.FetchWait)) == 0 {
-				if c, stuck := o.stalled(ctx, cons); stuck {
-					cons = c
-				}
+			if idle++; idle%max(1, int(15*time.Second/o.cfg.FetchWait)) == 0 && o.stalled(ctx, cons) {
+				cons = nil // made again at the top of the loop
 			}
 			continue
 		}
@@ -92,26 +112,21 @@ func (o *Outbox) Forward(ctx context.Context) error {
 }
 
 // stalled reports whether the store holds events although a fetch found
-// none and none is in flight, and if so returns a fresh consumer.
-func (o *Outbox) stalled(ctx context.Context, cons jetstream.Consumer) (jetstream.Consumer, bool) {
+// none and none is in flight, and if so deletes the consumer (Forward makes
+// a fresh one).
+func (o *Outbox) stalled(ctx context.Context, cons jetstream.Consumer) bool {
 	info, err := cons.Info(ctx)
 	if err != nil || info.NumAckPending > 0 {
-		return nil, false
+		return false
 	}
 	st, err := o.stream.Info(ctx)
 	if err != nil || st.State.Msgs == 0 {
-		return nil, false
+		return false
 	}
 	o.cfg.Logger.Warn("outbox: forwarder consumer stalled with events stored; replacing it",
 		"stored", st.State.Msgs, "first_seq", st.State.FirstSeq, "consumer_pending", info.NumPending)
-	if err := o.local.DeleteConsumer(ctx, o.cfg.Stream, consumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, false
-	}
-	c, err := o.forwardConsumer(ctx)
-	if err != nil {
-		return nil, false
-	}
-	return c, true
+	err = o.local.DeleteConsumer(ctx, o.cfg.Stream, consumerName)
+	return err == nil || errors.Is(err, jetstream.ErrConsumerNotFound)
 }
 
 // forwardConsumer creates the durable local consumer, replacing one left
