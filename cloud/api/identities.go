@@ -84,7 +84,7 @@ func (a *API) deleteVehicleKey(w http.ResponseWriter, r *http.Request, tok token
 	if err != nil {
 		return identityProblem(err, "id")
 	}
-	if err := store.Delete(r.Context(), account, id.Key); err != nil {
+	if err := store.Remove(r.Context(), id); err != nil {
 		return identityProblem(err, "id")
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -184,7 +184,7 @@ func (a *API) deleteNATSCredential(w http.ResponseWriter, r *http.Request, tok t
 	key := r.PathValue("key")
 	for _, id := range all {
 		if id.Kind == identities.Customer && id.Key == key {
-			if err := store.Delete(r.Context(), account, key); err != nil {
+			if err := store.Remove(r.Context(), id); err != nil {
 				return identityProblem(err, "key")
 			}
 			w.WriteHeader(http.StatusNoContent)

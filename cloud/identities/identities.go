@@ -164,13 +164,19 @@ func (s *Store) Delete(ctx context.Context, account, key string) error {
 	}
 	for _, id := range all {
 		if id.Key == key {
-			if err := s.kv.Delete(ctx, id.entryKey()); err != nil {
-				return fmt.Errorf("identities: delete %s: %w", describe(id), err)
-			}
-			return nil
+			return s.Remove(ctx, id)
 		}
 	}
 	return fmt.Errorf("%w: no key %s in account %s", ErrNotFound, key, account)
+}
+
+// Remove deletes id, as read from the registry; its connections are
+// closed when the server applies the change.
+func (s *Store) Remove(ctx context.Context, id Identity) error {
+	if err := s.kv.Delete(ctx, id.entryKey()); err != nil {
+		return fmt.Errorf("identities: delete %s: %w", describe(id), err)
+	}
+	return nil
 }
 
 // List returns the identities of account ("" for all), sorted by kind,
