@@ -27,6 +27,12 @@ type Config struct {
 	URL string
 	// Credentials is a .creds file for URL (optional).
 	Credentials string
+	// NkeyFile is a user seed file for URL (optional; an nkey user of the
+	// cluster's configuration, such as `fleetwire hub-auth init` writes).
+	NkeyFile string
+	// CAFile is the PEM CA that signed the cluster's certificate, for a
+	// tls:// URL with a private CA (optional).
+	CAFile string
 	// Embedded server settings, used when URL is "".
 	Name       string // server name (default "fleetwire-hub")
 	Domain     string // JetStream domain (default "hub")
@@ -118,12 +124,12 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		h.NC, err = h.Server.Connect("fleetwire-hub-client")
 	} else {
 		opts := []nats.Option{nats.Name("fleetwire"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false)}
-		if cfg.Credentials != "" {
-			opts = append(opts, nats.UserCredentials(cfg.Credentials))
-		}
-		h.NC, err = nats.Connect(cfg.URL, opts...)
-		if err != nil {
-			err = fmt.Errorf("%w at %s: %w", ErrUnreachable, cfg.URL, err)
+		opts, err = appendAuth(opts, cfg)
+		if err == nil {
+			h.NC, err = nats.Connect(cfg.URL, opts...)
+			if err != nil {
+				err = fmt.Errorf("%w at %s: %w", ErrUnreachable, cfg.URL, err)
+			}
 		}
 	}
 	if err != nil {
@@ -142,6 +148,24 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// appendAuth adds the credentials and CA of an external cluster.
+func appendAuth(opts []nats.Option, cfg Config) ([]nats.Option, error) {
+	if cfg.Credentials != "" {
+		opts = append(opts, nats.UserCredentials(cfg.Credentials))
+	}
+	if cfg.NkeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(cfg.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("hub: nkey file: %w", err)
+		}
+		opts = append(opts, o)
+	}
+	if cfg.CAFile != "" {
+		opts = append(opts, nats.RootCAs(cfg.CAFile))
+	}
+	return opts, nil
 }
 
 // EnsureEvents creates the EVENTS stream or updates it to cfg.
@@ -189,4 +213,22 @@ func (h *Hub) LeafURL() string {
 		return ""
 	}
 	return h.Server.LeafURL()
+}
+
+// ConnectAs opens another connection to the external cluster, as the user
+// of nkeyFile (a seed file), with the hub's CA. It is an error on an
+// embedded hub, whose in-process clients need no key.
+func (h *Hub) ConnectAs(name, nkeyFile string) (*nats.Conn, error) {
+	if h.cfg.URL == "" {
+		return nil, errors.New("hub: ConnectAs needs an external cluster (hub.url)")
+	}
+	opts, err := appendAuth([]nats.Option{nats.Name(name), nats.MaxReconnects(-1)}, Config{NkeyFile: nkeyFile, CAFile: h.cfg.CAFile})
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(h.cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s as %s: %w", ErrUnreachable, h.cfg.URL, name, err)
+	}
+	return nc, nil
 }

@@ -28,7 +28,9 @@ type Config struct {
 // HubConfig is where the hub runs.
 type HubConfig struct {
 	URL         string `koanf:"url" doc:"existing NATS cluster URL; empty embeds a nats-server"`
-	Credentials string `koanf:"credentials" doc:"NATS .creds file for url"`
+	Credentials string `koanf:"credentials" doc:"external cluster: NATS .creds file for url"`
+	NkeyFile    string `koanf:"nkey_file" doc:"external cluster: seed file of fleetwire's own nkey user for url (written by fleetwire hub-auth init)"`
+	CAFile      string `koanf:"ca_file" doc:"external cluster: PEM CA of the cluster's TLS certificate, when not a public CA"`
 	StoreDir    string `koanf:"store_dir" doc:"embedded server: JetStream store directory"`
 	Listen      string `koanf:"listen" doc:"embedded server: client listener host:port (empty: in-process only)"`
 	LeafListen  string `koanf:"leaf_listen" doc:"embedded server: leaf-node listener for vehicles, host:port"`
@@ -36,6 +38,16 @@ type HubConfig struct {
 	// Auth requires registered nkeys; see VehicleKeys and the identities API.
 	Auth bool      `koanf:"auth" doc:"require every vehicle (leaf) and customer NATS client to authenticate with a registered nkey, and every event to carry its vehicle's signature"`
 	TLS  TLSConfig `koanf:"tls" doc:"embedded server: TLS on the client and leaf listeners (see the hub.tls keys)"`
+	// Callout admits vehicles and customers to an external cluster.
+	Callout CalloutConfig `koanf:"callout" doc:"external cluster with hub.auth: answer the cluster's authorization callout from the key registry (see the hub.callout keys)"`
+}
+
+// CalloutConfig is what fleetwire serve needs to answer an external
+// cluster's authorization callout (deploy/nats/auth.conf).
+type CalloutConfig struct {
+	IssuerFile    string        `koanf:"issuer_file" doc:"seed file of the account key (SA…) named as issuer in the cluster's auth_callout; set, fleetwire admits vehicles and customer clients from its key registry"`
+	SystemKeyFile string        `koanf:"system_key_file" doc:"seed file of a system-account user, used to disconnect a revoked key's connections at once"`
+	SessionTTL    time.Duration `koanf:"session_ttl" doc:"how long an admitted connection lasts before it authenticates again (bounds a revoked key's connection when it cannot be disconnected), >= 1m"`
 }
 
 // TLSConfig is a server certificate.
@@ -98,6 +110,30 @@ func Default() Config {
 	}
 }
 
+// validateExternal checks the settings that only an external cluster uses.
+func (c *Config) validateExternal() error {
+	external := map[string]string{"hub.credentials": c.Hub.Credentials, "hub.nkey_file": c.Hub.NkeyFile, "hub.ca_file": c.Hub.CAFile, "hub.callout.issuer_file": c.Hub.Callout.IssuerFile}
+	for _, k := range []string{"hub.credentials", "hub.nkey_file", "hub.ca_file", "hub.callout.issuer_file"} {
+		if external[k] != "" && c.Hub.URL == "" {
+			return config.Invalid(k, external[k], "empty unless hub.url names an external cluster")
+		}
+	}
+	if c.Hub.Credentials != "" && c.Hub.NkeyFile != "" {
+		return config.Invalid("hub.nkey_file", c.Hub.NkeyFile, "empty when hub.credentials is set (one identity per connection)")
+	}
+	co := c.Hub.Callout
+	if co.IssuerFile != "" && !c.Hub.Auth {
+		return config.Invalid("hub.callout.issuer_file", co.IssuerFile, "set only with hub.auth: true (the callout admits registered keys)")
+	}
+	if co.SystemKeyFile != "" && co.IssuerFile == "" {
+		return config.Invalid("hub.callout.system_key_file", co.SystemKeyFile, "set only with hub.callout.issuer_file")
+	}
+	if co.SessionTTL != 0 && co.SessionTTL < time.Minute {
+		return config.Invalid("hub.callout.session_ttl", co.SessionTTL, "at least 1m (or unset: 24h)")
+	}
+	return nil
+}
+
 // Validate reports the first invalid setting, naming its key.
 func (c *Config) Validate() error {
 	if c.Hub.URL == "" && c.Hub.StoreDir == "" {
@@ -111,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hub.TLS.CertFile != "" && c.Hub.URL != "" {
 		return config.Invalid("hub.tls.cert_file", c.Hub.TLS.CertFile, "empty when hub.url is set (TLS of an external cluster is configured on the cluster)")
+	}
+	if err := c.validateExternal(); err != nil {
+		return err
 	}
 	for i, k := range c.VehicleKeys {
 		id := identities.Identity{Kind: identities.Vehicle, Account: k.Account, Vehicle: k.Vehicle, Key: k.Key}

@@ -36,6 +36,11 @@ func TestInvalidConfigNamesKey(t *testing.T) {
 		{"typo", "dispatch:\n  timout: 5s\n", nil, "dispatch.timout"},
 		{"http receiver", "subscriptions:\n  - {id: s, account: a, url: 'http://x.example', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n", nil, "subscriptions[0]"},
 		{"env log level", "", []string{"FLEETWIRE_LOG_LEVEL=loud"}, "log_level"},
+		{"nkey file on the embedded hub", "hub:\n  nkey_file: /etc/fleetwire/service.nk\n", nil, "hub.nkey_file"},
+		{"creds and nkey", "hub:\n  url: nats://h:4222\n  credentials: a.creds\n  nkey_file: b.nk\n", nil, "hub.nkey_file"},
+		{"callout without hub.auth", "hub:\n  url: nats://h:4222\n  callout:\n    issuer_file: i.nk\n", nil, "hub.callout.issuer_file"},
+		{"system key without issuer", "hub:\n  url: nats://h:4222\n  auth: true\n  callout:\n    system_key_file: s.nk\n", nil, "hub.callout.system_key_file"},
+		{"short session", "hub:\n  url: nats://h:4222\n  auth: true\n  callout:\n    issuer_file: i.nk\n    session_ttl: 5s\n", nil, "hub.callout.session_ttl"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

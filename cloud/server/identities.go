@@ -29,6 +29,12 @@ func (c *Config) hubTLS() (*tls.Config, error) {
 // starts the ingest verifier. The returned run keeps both up to date until
 // ctx ends; stop drains the verifier.
 func (s *Server) openIdentities(ctx context.Context, h *hub.Hub) (run func(context.Context) error, stop func(), err error) {
+	var gate *calloutGate
+	defer func() {
+		if err != nil {
+			gate.close()
+		}
+	}()
 	ids, err := identities.Open(ctx, h.JS, s.cfg.Events.Replicas)
 	if err != nil {
 		return nil, nil, err
@@ -40,14 +46,23 @@ func (s *Server) openIdentities(ctx context.Context, h *hub.Hub) (run func(conte
 	}
 	s.identities = ids
 	keys := &identities.Keys{}
+	if gate, err = s.openCallout(h); err != nil {
+		return nil, nil, err
+	}
 	apply := func(all []identities.Identity) error {
 		keys.Set(all)
-		if h.Server == nil || !s.cfg.Hub.Auth {
+		if !s.cfg.Hub.Auth {
 			return nil
 		}
 		users := make([]natsembed.User, 0, len(all))
 		for _, id := range all {
 			users = append(users, id.User(h.Domain(), h.EventsName()))
+		}
+		if gate != nil {
+			gate.set(ctx, users)
+		}
+		if h.Server == nil {
+			return nil
 		}
 		return h.Server.SetUsers(users)
 	}
@@ -58,16 +73,23 @@ func (s *Server) openIdentities(ctx context.Context, h *hub.Hub) (run func(conte
 	if err := apply(all); err != nil {
 		return nil, nil, err
 	}
-	if s.cfg.Hub.Auth && h.Server == nil {
-		s.log.Warn("hub.auth with an external cluster: events must be signed by registered keys, but connection authentication is the cluster's own configuration (see deploy/README.md)")
+	if s.cfg.Hub.Auth && h.Server == nil && gate == nil {
+		s.log.Warn("hub.auth with an external cluster but no hub.callout.issuer_file: events must be signed by registered keys, but who may connect is the cluster's own configuration (see deploy/README.md, fleetwire hub-auth init)")
 	}
 	v, err := ingest.New(ingest.Config{NC: h.NC, Keys: keys, RequireSignature: s.cfg.Hub.Auth, Logger: s.log})
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := gate.start(ctx); err != nil {
+		return nil, nil, err
+	}
 	stopIngest, err := v.Start(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if gate != nil {
+		s.metrics.Registry().MustRegister(calloutCollector{gate.a})
+		stopIngest = func(stop func()) func() { return func() { stop(); gate.close() } }(stopIngest)
 	}
 	s.metrics.Registry().MustRegister(ingestCollector{v})
 	run = func(ctx context.Context) error {

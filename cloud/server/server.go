@@ -80,7 +80,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	h, err := hub.Open(ctx, hub.Config{
-		URL: s.cfg.Hub.URL, Credentials: s.cfg.Hub.Credentials,
+		URL: s.cfg.Hub.URL, Credentials: s.cfg.Hub.Credentials, NkeyFile: s.cfg.Hub.NkeyFile, CAFile: s.cfg.Hub.CAFile,
 		StoreDir: s.cfg.Hub.StoreDir, Listen: s.cfg.Hub.Listen, LeafListen: s.cfg.Hub.LeafListen, MaxStore: s.cfg.Hub.MaxStore,
 		Auth: s.cfg.Hub.Auth, TLS: tlsConfig,
 		Events: hub.StreamConfig{MaxAge: s.cfg.Events.MaxAge, MaxBytes: s.cfg.Events.MaxBytes, Duplicates: s.cfg.Events.Duplicates, Replicas: s.cfg.Events.Replicas},

@@ -19,6 +19,9 @@ Commands:
   demo    start a hub, a dispatcher, a webhook receiver and three simulated
           vehicles replaying real drives, and print every delivered webhook
   serve   run the hub, the dispatcher and the API (production)
+  hub-auth init --dir DIR
+          keys and the nats-server auth.conf for an external cluster that
+          admits vehicles and customer clients from fleetwire's key registry
 
 Over the API (--api URL, --token or FLEETWIRE_API, FLEETWIRE_TOKEN; --json):
   subscription create|list|show|pause|resume|replay|test|rotate-secret|delete
@@ -49,6 +52,7 @@ func main() {
 var apiCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"subscription": subscriptionCmd, "deliveries": deliveriesCmd, "geofence": geofenceCmd,
 	"vehicles": vehiclesCmd, "streams": streamsCmd, "token": tokenCmd, "feed": feedCmd, "nats-credential": natsCredentialCmd,
+	"hub-auth": hubAuth,
 }
 
 func serve(ctx context.Context, args []string) error {

@@ -1,0 +1,382 @@
+// Package callout admits vehicles and customer NATS clients to an external
+// NATS cluster from fleetwire's key registry, as the embedded hub does with
+// its nkey users. The cluster is configured with nats-server's
+// authorization callout (see deploy/nats/auth.conf, written by
+// `fleetwire hub-auth init`): for every connection that is not one of its
+// own users, a server sends a signed request on $SYS.REQ.USER.AUTH;
+// the Authorizer checks the nonce signature of the connection's nkey,
+// looks the key up, and answers with a user JWT that carries the key's
+// permissions (shared/identity), signed by the issuer account key the
+// cluster trusts. A refusal names its reason, which the server logs.
+//
+// Revocation: the servers do not re-check a connection once admitted. The
+// Authorizer remembers which connections it admitted for each key and, when
+// a key is revoked, asks their servers to disconnect them (a system-account
+// connection is needed for that); every admission also expires after
+// Config.SessionTTL, after which the connection must authenticate again.
+package callout
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+// Subject is where servers send authorization requests.
+const Subject = server.AuthCalloutSubject
+
+// Reasons a connection is refused, as counted in Stats and sent to the
+// server (which logs them).
+var (
+	// ErrNoKey: the connection presented no nkey (user/password, token or
+	// nothing at all).
+	ErrNoKey = errors.New("no nkey presented: connect with a key registered in fleetwire (fleetwire-edge hub.key_file, or a customer credential)")
+	// ErrBadSignature: the nonce signature does not verify with the key.
+	ErrBadSignature = errors.New("nonce signature does not verify with the presented key")
+	// ErrUnregistered: the key is not in the registry (never registered,
+	// or revoked).
+	ErrUnregistered = errors.New("key is not registered in fleetwire")
+	// ErrBadRequest: the request is not a server-signed authorization
+	// request.
+	ErrBadRequest = errors.New("callout: malformed authorization request")
+)
+
+// Refusal reasons, the label values of Stats.Refused.
+const (
+	ReasonNoKey        = "no_key"
+	ReasonBadSignature = "bad_signature"
+	ReasonUnregistered = "unregistered"
+)
+
+// Lookup returns the user registered for a public key.
+type Lookup func(key string) (natsembed.User, bool)
+
+// Config of an Authorizer.
+type Config struct {
+	// NC is connected to the cluster as one of auth_callout's auth_users.
+	// Required.
+	NC *nats.Conn
+	// Issuer is the account key whose public key is auth_callout's issuer;
+	// it signs the answers and the user JWTs. Required.
+	Issuer nkeys.KeyPair
+	// Users looks a key up in the registry. Required.
+	Users Lookup
+	// Account is where admitted connections are placed (default "$G", the
+	// global account, where the EVENTS stream lives on a cluster without
+	// accounts).
+	Account string
+	// SessionTTL bounds how long an admitted connection lasts before it
+	// must authenticate again, and so how long a revoked key could stay
+	// connected if it cannot be disconnected (default 24h).
+	SessionTTL time.Duration
+	// System, when set, is a connection of the cluster's system account;
+	// Revoke uses it to disconnect a revoked key's connections at once.
+	System *nats.Conn
+	// Queue is the queue group shared by fleetwire serve replicas.
+	Queue string
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Account == "" {
+		c.Account = server.DEFAULT_GLOBAL_ACCOUNT
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 24 * time.Hour
+	}
+	if c.Queue == "" {
+		c.Queue = "fleetwire-callout"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate reports a missing or wrong dependency.
+func (c *Config) Validate() error {
+	if c.NC == nil || c.Issuer == nil || c.Users == nil {
+		return errors.New("callout: NC, Issuer and Users are required")
+	}
+	pub, err := c.Issuer.PublicKey()
+	if err != nil || !nkeys.IsValidPublicAccountKey(pub) {
+		return errors.New("callout: Issuer must be an account key (seed SA…, public A…)")
+	}
+	return nil
+}
+
+// session is one admitted connection.
+type session struct {
+	server  string // server ID
+	cid     uint64 // connection ID on that server
+	expires time.Time
+}
+
+// maxSessionsPerKey bounds what is remembered of a key that reconnects
+// often; the oldest are forgotten first (they expire anyway).
+const maxSessionsPerKey = 16
+
+// Authorizer answers authorization requests.
+type Authorizer struct {
+	cfg    Config
+	issuer string
+
+	mu       sync.Mutex
+	sessions map[string][]session // public key → admitted connections
+	admitted uint64
+	refused  map[string]uint64
+	kicked   uint64
+}
+
+// New returns an Authorizer; Start subscribes it.
+func New(cfg Config) (*Authorizer, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pub, _ := cfg.Issuer.PublicKey()
+	return &Authorizer{cfg: cfg, issuer: pub, sessions: map[string][]session{}, refused: map[string]uint64{}}, nil
+}
+
+// Start subscribes to Subject and returns once the servers know of the
+// subscription; stop unsubscribes.
+func (a *Authorizer) Start(ctx context.Context) (stop func(), err error) {
+	sub, err := a.cfg.NC.QueueSubscribe(Subject, a.cfg.Queue, a.handle)
+	if err != nil {
+		return nil, fmt.Errorf("callout: subscribe %s: %w", Subject, err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second) // FlushWithContext needs a deadline
+	defer cancel()
+	if err := a.cfg.NC.FlushWithContext(fctx); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("callout: subscribe %s: %w", Subject, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+// handle answers one request. A request that cannot be decoded gets no
+// answer (the server then times the connection out): without its user key
+// and server ID no answer could be accepted anyway.
+func (a *Authorizer) handle(m *nats.Msg) {
+	req, err := jwt.DecodeAuthorizationRequestClaims(string(m.Data))
+	if err != nil || req.UserNkey == "" || req.Server.ID == "" {
+		a.cfg.Logger.Warn("callout: ignoring a request that is not a server-signed authorization request", "err", errors.Join(ErrBadRequest, err))
+		return
+	}
+	resp := jwt.NewAuthorizationResponseClaims(req.UserNkey)
+	resp.Audience = req.Server.ID
+	key := req.ConnectOptions.Nkey
+	user, err := a.authorize(&req.AuthorizationRequest)
+	if err == nil {
+		resp.Jwt, err = a.userJWT(req, user)
+	}
+	log := a.cfg.Logger.With("key", key, "kind", req.ClientInformation.Kind, "host", req.ClientInformation.Host, "server", req.Server.Name)
+	if err != nil {
+		a.count(err)
+		resp.Error = err.Error()
+		log.Warn("callout: connection refused", "err", err)
+	} else {
+		a.remember(key, session{server: req.Server.ID, cid: req.ClientInformation.ID, expires: a.cfg.Now().Add(a.cfg.SessionTTL)})
+		log.Debug("callout: connection admitted")
+	}
+	token, err := resp.Encode(a.cfg.Issuer)
+	if err != nil {
+		log.Error("callout: cannot sign the answer", "err", err)
+		return
+	}
+	if err := m.Respond([]byte(token)); err != nil {
+		log.Warn("callout: cannot answer", "err", err)
+	}
+}
+
+// authorize checks the connection's proof of its key and finds the key.
+func (a *Authorizer) authorize(req *jwt.AuthorizationRequest) (natsembed.User, error) {
+	co := req.ConnectOptions
+	if co.Nkey == "" {
+		return natsembed.User{}, ErrNoKey
+	}
+	pub, err := nkeys.FromPublicKey(co.Nkey)
+	if err != nil || !nkeys.IsValidPublicUserKey(co.Nkey) {
+		return natsembed.User{}, fmt.Errorf("%w: %q is not a user nkey", ErrBadSignature, co.Nkey)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(co.SignedNonce)
+	if err != nil {
+		sig, err = base64.StdEncoding.DecodeString(co.SignedNonce)
+	}
+	if err != nil || req.ClientInformation.Nonce == "" || pub.Verify([]byte(req.ClientInformation.Nonce), sig) != nil {
+		return natsembed.User{}, ErrBadSignature
+	}
+	u, ok := a.cfg.Users(co.Nkey)
+	if !ok {
+		return natsembed.User{}, ErrUnregistered
+	}
+	return u, nil
+}
+
+// userJWT is the admitted connection's user: its permissions exactly as the
+// embedded hub gives them, its connection type, and the session's expiry.
+func (a *Authorizer) userJWT(req *jwt.AuthorizationRequestClaims, u natsembed.User) (string, error) {
+	uc := jwt.NewUserClaims(req.UserNkey)
+	uc.Audience = a.cfg.Account
+	uc.Name = u.Nkey
+	uc.Expires = a.cfg.Now().Add(a.cfg.SessionTTL).Unix()
+	uc.Pub.Allow.Add(allowOnly(u.Permissions.Publish)...)
+	uc.Sub.Allow.Add(allowOnly(u.Permissions.Subscribe)...)
+	if u.Kind != "" {
+		uc.AllowedConnectionTypes.Add(u.Kind)
+	}
+	token, err := uc.Encode(a.cfg.Issuer)
+	if err != nil {
+		return "", fmt.Errorf("callout: sign user: %w", err)
+	}
+	return token, nil
+}
+
+// allowOnly keeps an empty allow list meaning "nothing": nats-server reads
+// an empty list as "everything".
+func allowOnly(subjects []string) []string {
+	if len(subjects) == 0 {
+		return []string{"_fleetwire_nothing_"}
+	}
+	return slices.Clone(subjects)
+}
+
+func (a *Authorizer) count(err error) {
+	reason := ReasonUnregistered
+	switch {
+	case errors.Is(err, ErrNoKey):
+		reason = ReasonNoKey
+	case errors.Is(err, ErrBadSignature):
+		reason = ReasonBadSignature
+	case errors.Is(err, ErrUnregistered):
+	default:
+		reason = "error"
+	}
+	a.mu.Lock()
+	a.refused[reason]++
+	a.mu.Unlock()
+}
+
+func (a *Authorizer) remember(key string, s session) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.admitted++
+	now := a.cfg.Now()
+	live := a.sessions[key][:0]
+	for _, o := range a.sessions[key] {
+		if o.expires.After(now) {
+			live = append(live, o)
+		}
+	}
+	live = append(live, s)
+	if len(live) > maxSessionsPerKey {
+		live = live[len(live)-maxSessionsPerKey:]
+	}
+	a.sessions[key] = live
+}
+
+// Revoke disconnects the connections this Authorizer admitted for keys
+// (the keys must already be gone from the registry, or they would be
+// admitted again). Without Config.System it only forgets them and reports
+// ErrNoSystem: they stay connected until their session expires. It returns
+// how many connections their servers disconnected.
+func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
+	var todo []session
+	a.mu.Lock()
+	for _, k := range keys {
+		todo = append(todo, a.sessions[k]...)
+		delete(a.sessions, k)
+	}
+	a.mu.Unlock()
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	if a.cfg.System == nil {
+		return 0, ErrNoSystem
+	}
+	kicked := 0
+	var errs []error
+	for _, s := range todo {
+		if !s.expires.After(a.cfg.Now()) {
+			continue
+		}
+		ok, err := a.kick(ctx, s)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			kicked++
+		}
+	}
+	a.mu.Lock()
+	a.kicked += uint64(kicked)
+	a.mu.Unlock()
+	return kicked, errors.Join(errs...)
+}
+
+// ErrNoSystem: Revoke has no system-account connection to disconnect with.
+var ErrNoSystem = errors.New("callout: no system-account connection (hub.callout.system_key_file): revoked connections stay until their session expires")
+
+// kick asks a server to close one connection. A connection already gone
+// is not an error.
+func (a *Authorizer) kick(ctx context.Context, s session) (bool, error) {
+	body, _ := json.Marshal(server.KickClientReq{CID: s.cid})
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	m, err := a.cfg.System.RequestWithContext(rctx, "$SYS.REQ.SERVER."+s.server+".KICK", body)
+	if err != nil {
+		return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", s.cid, s.server, err)
+	}
+	var r struct {
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", s.cid, s.server, err)
+	}
+	if r.Error != nil {
+		// Most often the connection has gone already (the vehicle
+		// reconnected with another ID).
+		a.cfg.Logger.Debug("callout: connection to disconnect not found", "cid", s.cid, "server", s.server, "reply", r.Error.Description)
+		return false, nil
+	}
+	return true, nil
+}
+
+// Stats are the Authorizer's counters since start.
+type Stats struct {
+	Admitted uint64
+	Refused  map[string]uint64 // by reason
+	// Disconnected counts connections closed on revocation.
+	Disconnected uint64
+}
+
+// Stats returns a copy of the counters.
+func (a *Authorizer) Stats() Stats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := make(map[string]uint64, len(a.refused))
+	for k, n := range a.refused {
+		r[k] = n
+	}
+	return Stats{Admitted: a.admitted, Refused: r, Disconnected: a.kicked}
+}
