@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,16 +22,22 @@ import (
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/fleetwire/fleetwire/shared/testcert"
 	"github.com/fleetwire/fleetwire/shared/webhooks"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
 
 // securedClusterFiles copies deploy/nats into dir, turns on its
-// `include ./auth.conf` line and runs `fleetwire hub-auth init` there: the
+// `include ./auth.conf` line and its two TLS lines (with test certificates
+// in place of /etc/nats/tls) and runs `fleetwire hub-auth init` there: the
 // steps deploy/README.md gives an operator.
-func securedClusterFiles(t *testing.T, dir string) callout.Files {
+func securedClusterFiles(t *testing.T, dir string) (callout.Files, testcert.Files) {
 	t.Helper()
+	certs, err := testcert.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := filepath.Join(deployDir, "nats")
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -43,11 +51,14 @@ func securedClusterFiles(t *testing.T, dir string) callout.Files {
 		}
 		if e.Name() == "hub-common.conf" {
 			s := string(b)
-			const line = "\n# include ./auth.conf"
-			if !strings.Contains(s, line) {
-				t.Fatalf("deploy/nats/hub-common.conf has no %q line to uncomment", strings.TrimSpace(line))
+			for line, n := range map[string]int{"# include ./auth.conf": 1, `# tls { cert_file: "/etc/nats/tls/hub.pem", key_file: "/etc/nats/tls/hub-key.pem" }`: 2} {
+				if strings.Count(s, line) != n {
+					t.Fatalf("deploy/nats/hub-common.conf: want %d %q lines to uncomment", n, line)
+				}
+				s = strings.ReplaceAll(s, line, strings.TrimPrefix(line, "# "))
 			}
-			b, enabled = []byte(strings.Replace(s, line, "\ninclude ./auth.conf", 1)), true
+			s = strings.NewReplacer("/etc/nats/tls/hub.pem", certs.Cert, "/etc/nats/tls/hub-key.pem", certs.Key).Replace(s)
+			b, enabled = []byte(s), true
 		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
@@ -60,12 +71,13 @@ func securedClusterFiles(t *testing.T, dir string) callout.Files {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	return files, certs
 }
 
 // TestExternalClusterAuth runs fleetwire serve against the 3-node cluster
 // of deploy/nats secured as deploy/README.md says (`fleetwire hub-auth
-// init`, auth.conf included by every node): fleetwire serve connects with
+// init`, auth.conf included by every node, TLS on the client and leaf
+// ports): fleetwire serve connects with
 // its own nkey and admits vehicles and customer clients from its key
 // registry through the servers' authorization callout. Registered vehicles
 // deliver everything, signed and in order; a leaf with no key or an
@@ -82,7 +94,7 @@ func TestExternalClusterAuth(t *testing.T) {
 	if err := os.Mkdir(confDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	files := securedClusterFiles(t, confDir)
+	files, certs := securedClusterFiles(t, confDir)
 	cl, err := localcluster.Start(ctx, localcluster.Config{
 		Files: localcluster.ConfigFiles(confDir), Dir: filepath.Join(dir, "stores"), MaxStore: 1 << 30, Logger: clusterLog(),
 	})
@@ -91,10 +103,17 @@ func TestExternalClusterAuth(t *testing.T) {
 	}
 	t.Cleanup(cl.Shutdown)
 
-	// Without fleetwire's key the cluster admits no one, not even to ask.
-	if nc, err := nats.Connect(cl.ClientURLs(), nats.MaxReconnects(0)); err == nil {
+	// Without fleetwire's key the cluster admits no one, not even to ask;
+	// a client that does not trust its certificate does not get that far.
+	if nc, err := nats.Connect(cl.ClientURLs(), nats.MaxReconnects(0), nats.RootCAs(certs.CA)); err == nil {
 		nc.Close()
 		t.Fatal("the secured cluster admitted a connection without credentials")
+	}
+	if nc, err := nats.Connect(cl.ClientURLs(), nats.MaxReconnects(0), nats.Nkey(pubOf(t, files.Service))); err == nil || !strings.Contains(err.Error(), "certificate") {
+		if nc != nil {
+			nc.Close()
+		}
+		t.Fatalf("connection without the CA: %v, want a certificate error", err)
 	}
 
 	keys, keyFiles := map[string]nkeys.KeyPair{}, map[string]string{}
@@ -112,12 +131,13 @@ func TestExternalClusterAuth(t *testing.T) {
 	c := startSecuredClusterCloud(t, ctx, cl, func(cfg *server.Config) {
 		cfg.Hub.Auth = true
 		cfg.Hub.NkeyFile = files.Service
+		cfg.Hub.CAFile = certs.CA
 		cfg.Hub.Callout = server.CalloutConfig{IssuerFile: files.Issuer, SystemKeyFile: files.System}
 		cfg.VehicleKeys = registered
 		cfg.API.Listen, cfg.API.TokenFile = "127.0.0.1:0", filepath.Join(dir, "operator.token")
 	}, server.WithLogger(debugLogger(logs)))
 	vehicleWith := func(id string) *vehicle {
-		return startVehicleWith(t, ctx, c, id, func(cfg *agent.Config) { cfg.Hub.KeyFile = keyFiles[id] }, agent.WithLogger(debugLogger(logs)))
+		return startVehicleWith(t, ctx, c, id, func(cfg *agent.Config) { cfg.Hub.KeyFile, cfg.Hub.CAFile = keyFiles[id], certs.CA }, agent.WithLogger(debugLogger(logs)))
 	}
 	v1, v2 := vehicleWith("v1"), vehicleWith("v2")
 	fixes := loadFixes(t, "munich-gps.nmea", 40)
@@ -140,7 +160,7 @@ func TestExternalClusterAuth(t *testing.T) {
 			{"no key", "", callout.ReasonNoKey},
 			{"unregistered key", seed(t, stranger), callout.ReasonUnregistered},
 		} {
-			l := startLeaf(t, ctx, c, "x-"+strings.ReplaceAll(tc.name, " ", "-"), tc.seed)
+			l := startLeaf(t, ctx, c, "x-"+strings.ReplaceAll(tc.name, " ", "-"), tc.seed, certs.CA)
 			// The refusal is counted once a server asked fleetwire.
 			want := `fleetwire_callout_refused_total{reason="` + tc.reason + `"}`
 			waitUntil(t, ctx, tc.name+" refused", func() bool { return strings.Contains(scrape(t, ctx, metricsURL), want) })
@@ -151,7 +171,7 @@ func TestExternalClusterAuth(t *testing.T) {
 	})
 
 	t.Run("a leaf with v1's key cannot publish as v2", func(t *testing.T) {
-		l := startLeaf(t, ctx, c, "rogue", seed(t, keys["v1"]))
+		l := startLeaf(t, ctx, c, "rogue", seed(t, keys["v1"]), certs.CA)
 		if err := l.WaitLeafConnected(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +205,7 @@ func TestExternalClusterAuth(t *testing.T) {
 		// attempts may come before it.
 		var nc *nats.Conn
 		waitUntil(t, ctx, "the customer admitted", func() bool {
-			nc, err = nats.Connect(cl.ClientURLs(), nats.Nkey(identity.PublicKey(ckp), ckp.Sign), nats.MaxReconnects(0),
+			nc, err = nats.Connect(cl.ClientURLs(), nats.Nkey(identity.PublicKey(ckp), ckp.Sign), nats.MaxReconnects(0), nats.RootCAs(certs.CA),
 				nats.CustomInboxPrefix(identity.CustomerInboxPrefix("acme")),
 				nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { asyncErrs <- err }))
 			return err == nil
@@ -278,16 +298,35 @@ func startSecuredClusterCloud(t *testing.T, ctx context.Context, cl *localcluste
 	return c
 }
 
-// startLeaf is a bare leaf server linking to the cloud with seed ("" none).
-func startLeaf(t *testing.T, ctx context.Context, c *cloud, name, seed string) *natsembed.Server {
+// startLeaf is a bare leaf server linking to the cloud with seed ("" none)
+// over TLS, trusting the PEM CA in caFile.
+func startLeaf(t *testing.T, ctx context.Context, c *cloud, name, seed, caFile string) *natsembed.Server {
 	t.Helper()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
 	l, err := natsembed.Start(ctx, natsembed.Config{Name: name, Domain: name, StoreDir: t.TempDir(),
-		LeafRemotes: []string{"nats-leaf://" + c.leaf}, LeafReconnect: 50 * time.Millisecond, LeafSeed: seed, Logger: slog.New(slog.DiscardHandler)})
+		LeafRemotes: []string{"nats-leaf://" + c.leaf}, LeafReconnect: 50 * time.Millisecond, LeafSeed: seed,
+		LeafTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Shutdown(context.Background()) })
 	return l
+}
+
+// pubOf signs with nothing useful: it presents the public key of the seed
+// in file, for a connection that must be refused before any signature.
+func pubOf(t *testing.T, file string) (string, nats.SignatureHandler) {
+	t.Helper()
+	kp, err := identity.LoadKey(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return identity.PublicKey(kp), kp.Sign
 }
 
 // debugLogger logs everything, at debug level, into w.
