@@ -25,6 +25,9 @@ type Hooks struct {
 	// Driven is called when the drive ends, before the drain (a benchmark
 	// restores the links here).
 	Driven func()
+	// Drained is called when the drain ends (every event on the hub, or
+	// the drain bound reached), before the hub is read back.
+	Drained func()
 }
 
 // Report is what a run did. Event counts are the outboxes' counters summed
@@ -229,6 +232,9 @@ func Run(ctx context.Context, cfg Config, hooks Hooks, log *slog.Logger) (Report
 	var drainErr error
 	rep.Drained, drainErr = waitDrained(runCtx, cfg, all, startSeq, recorded, drainStart, failed, log)
 	rep.Drain = time.Since(drainStart)
+	if hooks.Drained != nil {
+		hooks.Drained()
+	}
 	final := sumStats(all)
 	rep.OnHub = rep.Recorded - notOnHub(all, startSeq, recorded)
 	rep.Retries, rep.Dropped = final.retries-base.retries, final.dropped-base.dropped

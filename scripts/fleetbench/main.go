@@ -225,6 +225,58 @@ func memory(pid int) (rss, hwm float64) {
 	return rss, hwm
 }
 
+// cpuSeconds reads the user+system CPU time a process has used, from
+// /proc/<pid>/stat (in USER_HZ ticks, 100 per second on Linux).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
+}
+
+// cpuSplit samples the CPU time of the hub and of this process (the
+// simulated vehicles and their leaf servers) at the marks of a stage.
+type cpuSplit struct {
+	hubPid int
+	marks  map[string][2]float64
+}
+
+func newCPUSplit(hubPid int) *cpuSplit {
+	return &cpuSplit{hubPid: hubPid, marks: map[string][2]float64{}}
+}
+
+func (c *cpuSplit) mark(name string) {
+	c.marks[name] = [2]float64{cpuSeconds(c.hubPid), cpuSeconds(os.Getpid())}
+}
+
+// between records, for the interval from mark a to mark b, the CPU seconds
+// of the hub and of the simulator, the hub's share, and the hub's CPU
+// milliseconds per event when events moved in that interval.
+func (c *cpuSplit) between(res results, key, a, b string, events uint64) {
+	x, y := c.marks[a], c.marks[b]
+	hub, sim := y[0]-x[0], y[1]-x[1]
+	res[key+"_hub_cpu_s"] = round1(hub)
+	res[key+"_simulator_cpu_s"] = round1(sim)
+	if hub+sim > 0 {
+		res[key+"_hub_cpu_share"] = round2(hub / (hub + sim))
+	}
+	if events > 0 {
+		res[key+"_hub_cpu_ms_per_event"] = round2(hub * 1000 / float64(events))
+	}
+}
+
 // results are printed at the end as JSON and as lines for BENCHMARKS.md.
 type results map[string]any
 
@@ -348,9 +400,11 @@ func stagePartition(ctx context.Context, work string, res results, log *slog.Log
 	cfg.Store.Dir = filepath.Join(work, "partition")
 	cfg.Verify = true
 	var cutAt, restoredAt time.Time
+	cpu := newCPUSplit(h.cmd.Process.Pid)
 	rep, err := simulate.Run(ctx, cfg, simulate.Hooks{
 		Driving: func() { proxy.Cut(); cutAt = time.Now() },
-		Driven:  func() { proxy.Restore(); restoredAt = time.Now() },
+		Driven:  func() { proxy.Restore(); restoredAt = time.Now(); cpu.mark("restored") },
+		Drained: func() { cpu.mark("drained") },
 	}, log)
 	rep.Print(os.Stderr)
 	if err := figureErr(ctx, "partition", err, res); err != nil {
@@ -367,6 +421,7 @@ func stagePartition(ctx context.Context, work string, res results, log *slog.Log
 	res["partition_drain_s"] = round1(rep.Drain.Seconds())
 	res["partition_drain_events_per_s"] = round0(float64(rep.Recorded-rep.ForwardedDuringDrive) / rep.Drain.Seconds())
 	res["partition_retries"] = rep.Retries
+	cpu.between(res, "partition_drain", "restored", "drained", rep.Recorded-rep.ForwardedDuringDrive)
 	res["partition_verified_events"] = verified(rep).Events
 	res["partition_verified_vehicles"] = verified(rep).Vehicles
 	res["partition_verified_ok"] = verified(rep).OK()
@@ -404,9 +459,12 @@ func stageIngest(ctx context.Context, work string, res results, log *slog.Logger
 	cfg.Verify = true
 	var hubAtStart uint64
 	var hubRSSDriving float64
+	cpu := newCPUSplit(h.cmd.Process.Pid)
 	rep, err := simulate.Run(ctx, cfg, simulate.Hooks{
-		Driving: func() { hubAtStart = h.msgs(ctx) },
+		Driving: func() { hubAtStart = h.msgs(ctx); cpu.mark("driving") },
+		Drained: func() { cpu.mark("drained") },
 		Driven: func() {
+			cpu.mark("driven")
 			hubRSSDriving, _ = memory(h.cmd.Process.Pid)
 			if *memProfile != "" {
 				writeHeap(*memProfile)
@@ -428,6 +486,8 @@ func stageIngest(ctx context.Context, work string, res results, log *slog.Logger
 	res["ingest_events_per_s"] = round0(rep.IngestRate())
 	res["ingest_hub_events_at_drive_start"] = hubAtStart
 	res["ingest_drain_s"] = round1(rep.Drain.Seconds())
+	cpu.between(res, "ingest_drive", "driving", "driven", rep.ForwardedDuringDrive)
+	cpu.between(res, "ingest_drain", "driven", "drained", rep.Recorded-rep.ForwardedDuringDrive)
 	res["ingest_fixes"] = rep.Fixes
 	res["ingest_device_min"] = rep.DrivenMin.Round(time.Second).String()
 	res["ingest_verified_ok"] = err == nil && verified(rep).Events > 0 && verified(rep).OK()
