@@ -9,10 +9,13 @@
 // permissions (shared/identity), signed by the issuer account key the
 // cluster trusts. A refusal names its reason, which the server logs.
 //
+// The embedded hub (shared/natsembed with Auth) is configured the same way,
+// so both admit exactly the same connections.
+//
 // Revocation: the servers do not re-check a connection once admitted. The
 // Authorizer remembers which connections it admitted for each key and, when
-// a key is revoked, asks their servers to disconnect them (a system-account
-// connection is needed for that); every admission also expires after
+// a key is revoked, has them disconnected (Config.Disconnect) — only those:
+// the other vehicles stay linked. Every admission also expires after
 // Config.SessionTTL, after which the connection must authenticate again.
 package callout
 
@@ -27,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -60,8 +63,30 @@ const (
 	ReasonUnregistered = "unregistered"
 )
 
+// Connection kinds a user may be limited to (nats-server's names).
+const (
+	// KindLeaf is a leaf-node connection (a vehicle's gateway).
+	KindLeaf = jwt.ConnectionTypeLeafnode
+	// KindClient is an ordinary client connection (a customer's program).
+	KindClient = jwt.ConnectionTypeStandard
+)
+
+// User is what a registered key is admitted as.
+type User struct {
+	// Nkey is the user's public key ("U…").
+	Nkey string
+	// Permissions restrict what the connection may publish and receive.
+	Permissions identity.Permissions
+	// Kind limits the connection type (KindLeaf, KindClient); "" allows any.
+	Kind string
+}
+
 // Lookup returns the user registered for a public key.
-type Lookup func(key string) (natsembed.User, bool)
+type Lookup func(key string) (User, bool)
+
+// Disconnect closes connection cid on the server whose ID is serverID; ok
+// reports whether it was still there.
+type Disconnect func(ctx context.Context, serverID string, cid uint64) (ok bool, err error)
 
 // Config of an Authorizer.
 type Config struct {
@@ -81,9 +106,10 @@ type Config struct {
 	// must authenticate again, and so how long a revoked key could stay
 	// connected if it cannot be disconnected (default 24h).
 	SessionTTL time.Duration
-	// System, when set, is a connection of the cluster's system account;
-	// Revoke uses it to disconnect a revoked key's connections at once.
-	System *nats.Conn
+	// Disconnect, when set, lets Revoke close a revoked key's connections
+	// at once: SystemDisconnect on a cluster, natsembed.Server.Disconnect
+	// on the embedded hub.
+	Disconnect Disconnect
 	// Queue is the queue group shared by fleetwire serve replicas.
 	Queue string
 	// Logger (default slog.Default()).
@@ -207,32 +233,32 @@ func (a *Authorizer) handle(m *nats.Msg) {
 }
 
 // authorize checks the connection's proof of its key and finds the key.
-func (a *Authorizer) authorize(req *jwt.AuthorizationRequest) (natsembed.User, error) {
+func (a *Authorizer) authorize(req *jwt.AuthorizationRequest) (User, error) {
 	co := req.ConnectOptions
 	if co.Nkey == "" {
-		return natsembed.User{}, ErrNoKey
+		return User{}, ErrNoKey
 	}
 	pub, err := nkeys.FromPublicKey(co.Nkey)
 	if err != nil || !nkeys.IsValidPublicUserKey(co.Nkey) {
-		return natsembed.User{}, fmt.Errorf("%w: %q is not a user nkey", ErrBadSignature, co.Nkey)
+		return User{}, fmt.Errorf("%w: %q is not a user nkey", ErrBadSignature, co.Nkey)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(co.SignedNonce)
 	if err != nil {
 		sig, err = base64.StdEncoding.DecodeString(co.SignedNonce)
 	}
 	if err != nil || req.ClientInformation.Nonce == "" || pub.Verify([]byte(req.ClientInformation.Nonce), sig) != nil {
-		return natsembed.User{}, ErrBadSignature
+		return User{}, ErrBadSignature
 	}
 	u, ok := a.cfg.Users(co.Nkey)
 	if !ok {
-		return natsembed.User{}, ErrUnregistered
+		return User{}, ErrUnregistered
 	}
 	return u, nil
 }
 
 // userJWT is the admitted connection's user: its permissions exactly as the
 // embedded hub gives them, its connection type, and the session's expiry.
-func (a *Authorizer) userJWT(req *jwt.AuthorizationRequestClaims, u natsembed.User) (string, error) {
+func (a *Authorizer) userJWT(req *jwt.AuthorizationRequestClaims, u User) (string, error) {
 	uc := jwt.NewUserClaims(req.UserNkey)
 	uc.Audience = a.cfg.Account
 	uc.Name = u.Nkey
@@ -294,9 +320,9 @@ func (a *Authorizer) remember(key string, s session) {
 
 // Revoke disconnects the connections this Authorizer admitted for keys
 // (the keys must already be gone from the registry, or they would be
-// admitted again). Without Config.System it only forgets them and reports
-// ErrNoSystem: they stay connected until their session expires. It returns
-// how many connections their servers disconnected.
+// admitted again). Without Config.Disconnect it only forgets them and
+// reports ErrCannotDisconnect: they stay connected until their session
+// expires. It returns how many connections their servers disconnected.
 func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
 	var todo []session
 	a.mu.Lock()
@@ -308,8 +334,8 @@ func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
 	if len(todo) == 0 {
 		return 0, nil
 	}
-	if a.cfg.System == nil {
-		return 0, ErrNoSystem
+	if a.cfg.Disconnect == nil {
+		return 0, ErrCannotDisconnect
 	}
 	kicked := 0
 	var errs []error
@@ -317,7 +343,7 @@ func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
 		if !s.expires.After(a.cfg.Now()) {
 			continue
 		}
-		ok, err := a.kick(ctx, s)
+		ok, err := a.cfg.Disconnect(ctx, s.server, s.cid)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -331,35 +357,31 @@ func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
 	return kicked, errors.Join(errs...)
 }
 
-// ErrNoSystem: Revoke has no system-account connection to disconnect with.
-var ErrNoSystem = errors.New("callout: no system-account connection (hub.callout.system_key_file): revoked connections stay until their session expires")
+// ErrCannotDisconnect: Revoke has no way to close connections.
+var ErrCannotDisconnect = errors.New("callout: no way to disconnect (hub.callout.system_key_file): revoked connections stay until their session expires")
 
-// kick asks a server to close one connection. A connection already gone
-// is not an error.
-func (a *Authorizer) kick(ctx context.Context, s session) (bool, error) {
-	body, _ := json.Marshal(server.KickClientReq{CID: s.cid})
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	m, err := a.cfg.System.RequestWithContext(rctx, "$SYS.REQ.SERVER."+s.server+".KICK", body)
-	if err != nil {
-		return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", s.cid, s.server, err)
+// SystemDisconnect closes connections through nc, a connection of the
+// cluster's system account ($SYS.REQ.SERVER.<id>.KICK). A connection
+// already gone (the vehicle reconnected with another ID) is not an error.
+func SystemDisconnect(nc *nats.Conn) Disconnect {
+	return func(ctx context.Context, serverID string, cid uint64) (bool, error) {
+		body, _ := json.Marshal(server.KickClientReq{CID: cid})
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		m, err := nc.RequestWithContext(rctx, "$SYS.REQ.SERVER."+serverID+".KICK", body)
+		if err != nil {
+			return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", cid, serverID, err)
+		}
+		var r struct {
+			Error *struct {
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", cid, serverID, err)
+		}
+		return r.Error == nil, nil
 	}
-	var r struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			Description string `json:"description"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(m.Data, &r); err != nil {
-		return false, fmt.Errorf("callout: disconnect cid %d on server %s: %w", s.cid, s.server, err)
-	}
-	if r.Error != nil {
-		// Most often the connection has gone already (the vehicle
-		// reconnected with another ID).
-		a.cfg.Logger.Debug("callout: connection to disconnect not found", "cid", s.cid, "server", s.server, "reply", r.Error.Description)
-		return false, nil
-	}
-	return true, nil
 }
 
 // Stats are the Authorizer's counters since start.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/shared/identity"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -97,10 +96,10 @@ func connect(t *testing.T, url string, kp nkeys.KeyPair, opts ...nats.Option) (*
 // registry is a map behind a lock, as the server's registry snapshot is.
 type registry struct {
 	mu    sync.Mutex
-	users map[string]natsembed.User
+	users map[string]callout.User
 }
 
-func (r *registry) set(u natsembed.User) {
+func (r *registry) set(u callout.User) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.users[u.Nkey] = u
@@ -112,7 +111,7 @@ func (r *registry) remove(key string) {
 	delete(r.users, key)
 }
 
-func (r *registry) lookup(key string) (natsembed.User, bool) {
+func (r *registry) lookup(key string) (callout.User, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u, ok := r.users[key]
@@ -127,9 +126,11 @@ func startAuthorizer(t *testing.T, ctx context.Context, c *cluster, reg *registr
 	}
 	cfg := callout.Config{NC: nc, Issuer: c.issuer, Users: reg.lookup}
 	if withSystem {
-		if cfg.System, err = connect(t, c.ns.ClientURL(), c.system); err != nil {
+		sys, err := connect(t, c.ns.ClientURL(), c.system)
+		if err != nil {
 			t.Fatalf("system user cannot connect: %v", err)
 		}
+		cfg.Disconnect = callout.SystemDisconnect(sys)
 	}
 	a, err := callout.New(cfg)
 	if err != nil {
@@ -147,13 +148,13 @@ func TestCallout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := startServer(t)
-	reg := &registry{users: map[string]natsembed.User{}}
+	reg := &registry{users: map[string]callout.User{}}
 	a := startAuthorizer(t, ctx, c, reg, true)
 
 	customer := mustKey(t, nkeys.CreateUser)
-	reg.set(natsembed.User{Nkey: pub(t, customer), Kind: natsembed.KindClient, Permissions: identity.CustomerPermissions("EVENTS", "acme")})
+	reg.set(callout.User{Nkey: pub(t, customer), Kind: callout.KindClient, Permissions: identity.CustomerPermissions("EVENTS", "acme")})
 	vehicle := mustKey(t, nkeys.CreateUser)
-	reg.set(natsembed.User{Nkey: pub(t, vehicle), Kind: natsembed.KindLeaf, Permissions: identity.VehiclePermissions("hub", "EVENTS", "acme", "v1")})
+	reg.set(callout.User{Nkey: pub(t, vehicle), Kind: callout.KindLeaf, Permissions: identity.VehiclePermissions("hub", "EVENTS", "acme", "v1")})
 	stranger := mustKey(t, nkeys.CreateUser)
 
 	url := c.ns.ClientURL()
@@ -252,16 +253,16 @@ func TestRevokeWithoutSystem(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := startServer(t)
-	reg := &registry{users: map[string]natsembed.User{}}
+	reg := &registry{users: map[string]callout.User{}}
 	a := startAuthorizer(t, ctx, c, reg, false)
 	k := mustKey(t, nkeys.CreateUser)
-	reg.set(natsembed.User{Nkey: pub(t, k), Kind: natsembed.KindClient, Permissions: identity.CustomerPermissions("EVENTS", "acme")})
+	reg.set(callout.User{Nkey: pub(t, k), Kind: callout.KindClient, Permissions: identity.CustomerPermissions("EVENTS", "acme")})
 	if _, err := connect(t, c.ns.ClientURL(), k); err != nil {
 		t.Fatal(err)
 	}
 	reg.remove(pub(t, k))
-	if _, err := a.Revoke(ctx, pub(t, k)); !errors.Is(err, callout.ErrNoSystem) {
-		t.Fatalf("Revoke without a system connection: %v, want ErrNoSystem", err)
+	if _, err := a.Revoke(ctx, pub(t, k)); !errors.Is(err, callout.ErrCannotDisconnect) {
+		t.Fatalf("Revoke without a system connection: %v, want ErrCannotDisconnect", err)
 	}
 }
 

@@ -463,11 +463,33 @@ func TestSecureFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		hubLinks := func() map[string]uint64 { // leaf server → its connection's ID on the hub
+			lz, err := f.c.srv.Hub().Server.Leafz()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]uint64{}
+			for _, l := range lz {
+				m[l.Name] = l.ID
+			}
+			return m
+		}
+		linked := hubLinks()
 		if err := ids.Delete(ctx, "acme", identity.PublicKey(f.keys["v2"])); err != nil {
 			t.Fatal(err)
 		}
 		// Once the link is cut, v2's events wait on the vehicle.
 		waitUntil(t, ctx, "v2's link cut", func() bool { return !v2.ag.LinkUp() })
+		// Only v2's: every other vehicle keeps the very same link.
+		after := hubLinks()
+		if len(after) != len(linked)-1 {
+			t.Fatalf("leaf links %v before revoking v2, %v after", linked, after)
+		}
+		for name, id := range after {
+			if linked[name] != id {
+				t.Fatalf("revoking v2 disturbed leaf %s (connection %d → %d)", name, linked[name], id)
+			}
+		}
 		before := len(v2.storedEvents())
 		v2.drive(ctx, fixes[15:25])
 		v1.drive(ctx, fixes[10:20])

@@ -40,8 +40,9 @@ type Config struct {
 	Listen     string // client listener host:port ("" in-process only)
 	LeafListen string // leaf-node listener host:port for vehicles
 	MaxStore   int64  // JetStream disk budget in bytes (0: 10 GiB)
-	// Auth requires an nkey on every connection; users are set later
-	// (Server.SetUsers), so until then no vehicle is admitted.
+	// Auth requires every connection but fleetwire's own to be admitted by
+	// the authorization callout (cloud/callout, started later), so until
+	// then no vehicle is admitted.
 	Auth bool
 	TLS  *tls.Config // on the client and leaf listeners
 
@@ -108,15 +109,11 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		if cfg.StoreDir == "" {
 			return nil, errors.New("hub: store directory is required for the embedded server")
 		}
-		var auth *natsembed.Auth
-		if cfg.Auth {
-			auth = &natsembed.Auth{}
-		}
 		h.Server, err = natsembed.Start(ctx, natsembed.Config{
 			Name: cfg.Name, Domain: cfg.Domain, StoreDir: cfg.StoreDir,
 			ClientListen: cfg.Listen, LeafListen: cfg.LeafListen,
 			MaxStore: cfg.MaxStore, MaxMemory: 256 << 20, Logger: cfg.Logger,
-			Auth: auth, TLS: cfg.TLS,
+			Auth: cfg.Auth, TLS: cfg.TLS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("hub: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fleetwire/fleetwire/cloud/callout"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/identity"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -84,13 +84,13 @@ func (id *Identity) entryKey() string {
 	return string(Customer) + "." + id.Account + "." + id.Key
 }
 
-// User is the embedded server's form of id, with its permissions.
-func (id *Identity) User(hubDomain, eventsStream string) natsembed.User {
+// User is what id is admitted as by the hub, with its permissions.
+func (id *Identity) User(hubDomain, eventsStream string) callout.User {
 	if id.Kind == Vehicle {
-		return natsembed.User{Nkey: id.Key, Kind: natsembed.KindLeaf,
+		return callout.User{Nkey: id.Key, Kind: callout.KindLeaf,
 			Permissions: identity.VehiclePermissions(hubDomain, eventsStream, id.Account, id.Vehicle)}
 	}
-	return natsembed.User{Nkey: id.Key, Kind: natsembed.KindClient,
+	return callout.User{Nkey: id.Key, Kind: callout.KindClient,
 		Permissions: identity.CustomerPermissions(eventsStream, id.Account)}
 }
 

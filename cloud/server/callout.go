@@ -7,14 +7,15 @@ import (
 
 	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/cloud/hub"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// calloutGate admits vehicles and customer clients to an external cluster
-// from the key registry (hub.callout): the registry's users, the
-// Authorizer that answers the cluster, and its system connection.
+// calloutGate admits vehicles and customer clients to the hub from the key
+// registry (hub.auth): the registry's users and the Authorizer that answers
+// the hub's authorization callout, on the embedded hub or on a cluster
+// (hub.callout), with the system connection that disconnects revoked keys
+// there.
 type calloutGate struct {
 	a      *callout.Authorizer
 	system *nats.Conn
@@ -22,27 +23,38 @@ type calloutGate struct {
 	s      *Server
 
 	mu    sync.RWMutex
-	users map[string]natsembed.User
+	users map[string]callout.User
 }
 
-// openCallout prepares the gate when hub.callout is set on an external
-// cluster; nil otherwise. start subscribes it.
+// openCallout prepares the gate with hub.auth, on the embedded hub or on a
+// cluster with hub.callout; nil otherwise. start subscribes it.
 func (s *Server) openCallout(h *hub.Hub) (*calloutGate, error) {
 	co := s.cfg.Hub.Callout
-	if co.IssuerFile == "" || h.Server != nil {
+	if !s.cfg.Hub.Auth || (h.Server == nil && co.IssuerFile == "") {
 		return nil, nil
 	}
-	issuer, err := callout.LoadIssuer(co.IssuerFile)
-	if err != nil {
-		return nil, err
-	}
-	g := &calloutGate{s: s, users: map[string]natsembed.User{}}
-	if co.SystemKeyFile != "" {
-		if g.system, err = h.ConnectAs("fleetwire-system", co.SystemKeyFile); err != nil {
+	g := &calloutGate{s: s, users: map[string]callout.User{}}
+	cfg := callout.Config{NC: h.NC, Users: g.lookup, SessionTTL: co.SessionTTL, Logger: s.log}
+	var err error
+	if h.Server != nil {
+		if cfg.Issuer, err = h.Server.CalloutIssuer(); err != nil {
 			return nil, err
 		}
+		cfg.Disconnect = func(_ context.Context, serverID string, cid uint64) (bool, error) {
+			return h.Server.Disconnect(serverID, cid)
+		}
+	} else {
+		if cfg.Issuer, err = callout.LoadIssuer(co.IssuerFile); err != nil {
+			return nil, err
+		}
+		if co.SystemKeyFile != "" {
+			if g.system, err = h.ConnectAs("fleetwire-system", co.SystemKeyFile); err != nil {
+				return nil, err
+			}
+			cfg.Disconnect = callout.SystemDisconnect(g.system)
+		}
 	}
-	g.a, err = callout.New(callout.Config{NC: h.NC, Issuer: issuer, Users: g.lookup, System: g.system, SessionTTL: co.SessionTTL, Logger: s.log})
+	g.a, err = callout.New(cfg)
 	if err != nil {
 		g.close()
 		return nil, err
@@ -59,11 +71,11 @@ func (g *calloutGate) start(ctx context.Context) error {
 		return err
 	}
 	g.stop = stop
-	g.s.log.Info("hub: admitting vehicles and customer clients by authorization callout", "users", len(g.users), "disconnects_revoked", g.system != nil)
+	g.s.log.Info("hub: admitting registered vehicles and customer clients", "keys", len(g.users))
 	return nil
 }
 
-func (g *calloutGate) lookup(key string) (natsembed.User, bool) {
+func (g *calloutGate) lookup(key string) (callout.User, bool) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	u, ok := g.users[key]
@@ -72,8 +84,8 @@ func (g *calloutGate) lookup(key string) (natsembed.User, bool) {
 
 // set replaces the users; the connections of keys removed or whose
 // permissions changed are disconnected (they reconnect with the new ones).
-func (g *calloutGate) set(ctx context.Context, users []natsembed.User) {
-	next := make(map[string]natsembed.User, len(users))
+func (g *calloutGate) set(ctx context.Context, users []callout.User) {
+	next := make(map[string]callout.User, len(users))
 	for _, u := range users {
 		next[u.Nkey] = u
 	}

@@ -39,14 +39,15 @@ type HubConfig struct {
 	Auth bool      `koanf:"auth" doc:"require every vehicle (leaf) and customer NATS client to authenticate with a registered nkey, and every event to carry its vehicle's signature"`
 	TLS  TLSConfig `koanf:"tls" doc:"embedded server: TLS on the client and leaf listeners (see the hub.tls keys)"`
 	// Callout admits vehicles and customers to an external cluster.
-	Callout CalloutConfig `koanf:"callout" doc:"external cluster with hub.auth: answer the cluster's authorization callout from the key registry (see the hub.callout keys)"`
+	Callout CalloutConfig `koanf:"callout" doc:"with hub.auth, how the hub's authorization callout is answered from the key registry (see the hub.callout keys)"`
 }
 
-// CalloutConfig is what fleetwire serve needs to answer an external
-// cluster's authorization callout (deploy/nats/auth.conf).
+// CalloutConfig is how fleetwire serve answers the hub's authorization
+// callout: the embedded hub needs nothing; an external cluster needs the
+// keys of deploy/nats/auth.conf.
 type CalloutConfig struct {
-	IssuerFile    string        `koanf:"issuer_file" doc:"seed file of the account key (SA…) named as issuer in the cluster's auth_callout; set, fleetwire admits vehicles and customer clients from its key registry"`
-	SystemKeyFile string        `koanf:"system_key_file" doc:"seed file of a system-account user, used to disconnect a revoked key's connections at once"`
+	IssuerFile    string        `koanf:"issuer_file" doc:"external cluster: seed file of the account key (SA…) named as issuer in the cluster's auth_callout; set, fleetwire admits vehicles and customer clients from its key registry"`
+	SystemKeyFile string        `koanf:"system_key_file" doc:"external cluster: seed file of a system-account user, used to disconnect a revoked key's connections at once"`
 	SessionTTL    time.Duration `koanf:"session_ttl" doc:"how long an admitted connection lasts before it authenticates again (bounds a revoked key's connection when it cannot be disconnected), >= 1m"`
 }
 

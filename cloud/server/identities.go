@@ -5,10 +5,10 @@ import (
 	"crypto/tls"
 	"fmt"
 
+	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/cloud/hub"
 	"github.com/fleetwire/fleetwire/cloud/identities"
 	"github.com/fleetwire/fleetwire/cloud/ingest"
-	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,17 +54,14 @@ func (s *Server) openIdentities(ctx context.Context, h *hub.Hub) (run func(conte
 		if !s.cfg.Hub.Auth {
 			return nil
 		}
-		users := make([]natsembed.User, 0, len(all))
-		for _, id := range all {
-			users = append(users, id.User(h.Domain(), h.EventsName()))
-		}
 		if gate != nil {
+			users := make([]callout.User, 0, len(all))
+			for _, id := range all {
+				users = append(users, id.User(h.Domain(), h.EventsName()))
+			}
 			gate.set(ctx, users)
 		}
-		if h.Server == nil {
-			return nil
-		}
-		return h.Server.SetUsers(users)
+		return nil
 	}
 	all, err := ids.List(ctx, "")
 	if err != nil {

@@ -16,8 +16,8 @@
 //
 // Why nkeys and not decentralised JWT accounts: fleetwire is itself the
 // registry of vehicles, the hub is usually embedded, and one account holds
-// the streams; nkey users with per-user permissions need no operator/account
-// hierarchy or resolver, and the registry (a KV bucket) is the single place a
-// vehicle is added or revoked. The price is a server configuration reload
-// when the registry changes, measured in the hub's tests.
+// the streams; nkeys need no operator/account hierarchy or resolver, and the
+// registry (a KV bucket) is the single place a vehicle is added or revoked.
+// The hub admits keys through nats-server's authorization callout, answered
+// from the registry (cloud/callout).
 package identity

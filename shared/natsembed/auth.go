@@ -3,9 +3,6 @@ package natsembed
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"reflect"
-	"slices"
 
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats-server/v2/server"
@@ -13,142 +10,87 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// ErrNoAuth is returned by SetUsers on a server started without Auth.
+// ErrNoAuth is returned by the authentication methods of a server started
+// without Config.Auth.
 var ErrNoAuth = errors.New("natsembed: server was started without authentication")
 
-// Connection kinds a user may be limited to.
-const (
-	// KindLeaf is a leaf-node connection (a vehicle's gateway).
-	KindLeaf = "LEAFNODE"
-	// KindClient is an ordinary client connection (a customer's program).
-	KindClient = "STANDARD"
-)
-
-// Auth turns authentication on: every client and leaf connection must
-// prove it holds the private key of one of Users. The server's own
-// in-process clients (Connect) use a service key created at start, allowed
-// everything; it never leaves the process.
-type Auth struct {
-	Users []User
+// auth is the server side of Config.Auth: a service key for the server's
+// own in-process clients, and the issuer account key that the answers to
+// the authorization callout must be signed with. Both are created at start
+// and never leave the process.
+type auth struct {
+	service nkeys.KeyPair
+	issuer  nkeys.KeyPair
 }
 
-// User is one nkey allowed to connect.
-type User struct {
-	// Nkey is the user's public key ("U…").
-	Nkey string
-	// Permissions restrict what the connection may publish and receive.
-	Permissions identity.Permissions
-	// Kind limits the connection type (KindLeaf, KindClient); "" allows any.
-	Kind string
+func newAuth() (*auth, error) {
+	service, err := identity.NewKey()
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := nkeys.CreateAccount()
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: callout issuer key: %w", err)
+	}
+	return &auth{service: service, issuer: issuer}, nil
 }
 
-// Validate checks every key and that no key is listed twice.
-func (a *Auth) Validate() error {
-	seen := make(map[string]bool, len(a.Users))
-	for i, u := range a.Users {
-		if err := identity.ValidPublicKey(u.Nkey); err != nil {
-			return fmt.Errorf("natsembed: auth user %d: %w", i, err)
-		}
-		if seen[u.Nkey] {
-			return fmt.Errorf("natsembed: auth user %d: key %s is listed twice", i, u.Nkey)
-		}
-		seen[u.Nkey] = true
-		if u.Kind != "" && u.Kind != KindLeaf && u.Kind != KindClient {
-			return fmt.Errorf("natsembed: auth user %d: kind %q (want %q or %q)", i, u.Kind, KindLeaf, KindClient)
-		}
-	}
-	return nil
+// apply admits the service key directly and sends every other client or
+// leaf connection to the authorization callout ($SYS.REQ.USER.AUTH in the
+// global account), whose answers must be signed by the issuer.
+func (a *auth) apply(opts *server.Options) {
+	service := identity.PublicKey(a.service)
+	issuer, _ := a.issuer.PublicKey()
+	opts.Nkeys = []*server.NkeyUser{{Nkey: service}}
+	opts.AuthCallout = &server.AuthCallout{Issuer: issuer, AuthUsers: []string{service}, Account: server.DEFAULT_GLOBAL_ACCOUNT}
 }
 
-// nkeyUsers is the server's form of users plus the service key.
-func nkeyUsers(service string, users []User) []*server.NkeyUser {
-	out := make([]*server.NkeyUser, 0, len(users)+1)
-	out = append(out, &server.NkeyUser{Nkey: service})
-	for _, u := range users {
-		nu := &server.NkeyUser{
-			Nkey: u.Nkey,
-			Permissions: &server.Permissions{
-				// An empty allow list must stay "nothing", not "everything".
-				Publish:   &server.SubjectPermission{Allow: orNothing(u.Permissions.Publish)},
-				Subscribe: &server.SubjectPermission{Allow: orNothing(u.Permissions.Subscribe)},
-			},
-		}
-		if u.Kind != "" {
-			nu.AllowedConnectionTypes = map[string]struct{}{u.Kind: {}}
-		}
-		out = append(out, nu)
+// CalloutIssuer is the key that signs the answers to this server's
+// authorization callout (cloud/callout), or ErrNoAuth.
+func (s *Server) CalloutIssuer() (nkeys.KeyPair, error) {
+	if s.auth == nil {
+		return nil, ErrNoAuth
 	}
-	return out
+	return s.auth.issuer, nil
 }
 
-func orNothing(allow []string) []string {
-	if len(allow) == 0 {
-		// A subject no one uses: nats-server treats an empty list as allow-all.
-		return []string{"_fleetwire_nothing_"}
+// Disconnect closes connection cid if serverID is this server; ok reports
+// whether there was such a connection.
+func (s *Server) Disconnect(serverID string, cid uint64) (ok bool, err error) {
+	if serverID != s.ns.ID() {
+		return false, fmt.Errorf("natsembed: %s: server %s is not this one", s.cfg.Name, serverID)
 	}
-	return slices.Clone(allow)
-}
-
-// SetUsers replaces the users allowed to connect, without a restart.
-// Client connections whose key is gone are closed by nats-server. Leaf
-// connections are not re-checked by nats-server on a reload, and it does
-// not say which key a leaf used, so when any key is removed or its
-// permissions change, every leaf connection is closed: the ones still
-// registered reconnect within their reconnect interval (about a second),
-// the removed ones cannot. Adding keys disturbs no one.
-func (s *Server) SetUsers(users []User) error {
-	if s.service == nil {
-		return ErrNoAuth
+	if err := s.ns.DisconnectClientByID(cid); err != nil {
+		return false, nil // gone already
 	}
-	a := Auth{Users: users}
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	next := s.opts.Clone()
-	next.Nkeys = nkeyUsers(identity.PublicKey(s.service), users)
-	revoked := removesOrNarrows(s.opts.Nkeys, next.Nkeys)
-	if err := s.ns.ReloadOptions(next); err != nil {
-		return fmt.Errorf("natsembed: %s: reload users: %w", s.cfg.Name, err)
-	}
-	s.opts = next
-	if revoked {
-		lz, err := s.ns.Leafz(nil)
-		if err != nil {
-			return fmt.Errorf("natsembed: %s: list leaf connections: %w", s.cfg.Name, err)
-		}
-		for _, l := range lz.Leafs {
-			_ = s.ns.DisconnectClientByID(l.ID) // gone already: fine
-		}
-	}
-	return nil
-}
-
-// removesOrNarrows reports whether a key of old is missing from next or
-// has other permissions there.
-func removesOrNarrows(old, next []*server.NkeyUser) bool {
-	byKey := make(map[string]*server.NkeyUser, len(next))
-	for _, u := range next {
-		byKey[u.Nkey] = u
-	}
-	for _, u := range old {
-		n, ok := byKey[u.Nkey]
-		if !ok || !reflect.DeepEqual(u.Permissions, n.Permissions) || !maps.Equal(u.AllowedConnectionTypes, n.AllowedConnectionTypes) {
-			return true
-		}
-	}
-	return false
+	return true, nil
 }
 
 // serviceOption authenticates an in-process client with the service key.
 func (s *Server) serviceOption() nats.Option {
-	if s.service == nil {
+	if s.auth == nil {
 		return func(*nats.Options) error { return nil }
 	}
-	kp := s.service
+	kp := s.auth.service
 	return nats.Nkey(identity.PublicKey(kp), func(nonce []byte) ([]byte, error) { return kp.Sign(nonce) })
 }
 
-// newServiceKey creates the in-process service key.
-func newServiceKey() (nkeys.KeyPair, error) { return identity.NewKey() }
+// LeafLink is one leaf connection to this server.
+type LeafLink struct {
+	// Name is the remote leaf server's name; ID the connection's ID here.
+	Name string
+	ID   uint64
+}
+
+// Leafz lists the leaf connections to this server.
+func (s *Server) Leafz() ([]LeafLink, error) {
+	lz, err := s.ns.Leafz(nil)
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: %s: leafz: %w", s.cfg.Name, err)
+	}
+	out := make([]LeafLink, 0, len(lz.Leafs))
+	for _, l := range lz.Leafs {
+		out = append(out, LeafLink{Name: l.Name, ID: l.ID})
+	}
+	return out, nil
+}

@@ -9,11 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
-
-	"github.com/fleetwire/fleetwire/shared/identity"
-	"github.com/nats-io/nkeys"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -48,9 +44,12 @@ type Config struct {
 	// PingInterval detects dead links (default 5s, so a black-holed mobile
 	// link is noticed in about 15 s instead of nats-server's ~6 minutes).
 	PingInterval time.Duration
-	// Auth, when not nil, requires an nkey on every client and leaf
-	// connection (see Auth); nil accepts anyone who can reach the listeners.
-	Auth *Auth
+	// Auth requires every client and leaf connection other than the
+	// server's own in-process clients to be admitted by the authorization
+	// callout: a responder on $SYS.REQ.USER.AUTH (cloud/callout) that signs
+	// its answers with CalloutIssuer. Until one answers, no one else gets
+	// in. Without Auth anyone who can reach the listeners connects.
+	Auth bool
 	// TLS, when not nil, is required on the client and leaf-node listeners.
 	TLS *tls.Config
 	// LeafSeed is this leaf's nkey seed ("SU…"), to authenticate with a hub
@@ -92,11 +91,6 @@ func (c *Config) Validate() error {
 	if c.StoreDir == "" {
 		return errors.New("natsembed: StoreDir is required")
 	}
-	if c.Auth != nil {
-		if err := c.Auth.Validate(); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -106,8 +100,7 @@ type Server struct {
 	opts *server.Options // nats-server writes resolved random ports back here
 	ns   *server.Server
 
-	service  nkeys.KeyPair // in-process clients' key when Auth is on
-	reloadMu sync.Mutex    // serialises SetUsers
+	auth *auth // nil without Config.Auth
 }
 
 // Start starts the server and waits until it accepts connections or ctx ends.
@@ -157,13 +150,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// vehicle's local publishes would reach every other vehicle.
 		opts.LeafNode.IsolateLeafnodeInterest = true
 	}
-	var service nkeys.KeyPair
-	if cfg.Auth != nil {
+	var a *auth
+	if cfg.Auth {
 		var err error
-		if service, err = newServiceKey(); err != nil {
+		if a, err = newAuth(); err != nil {
 			return nil, err
 		}
-		opts.Nkeys = nkeyUsers(identity.PublicKey(service), cfg.Auth.Users)
+		a.apply(opts)
 	}
 	if cfg.TLS != nil {
 		opts.TLSConfig, opts.TLS, opts.TLSVerify = cfg.TLS, true, cfg.TLS.ClientAuth >= tls.VerifyClientCertIfGiven
@@ -203,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("natsembed: %s: %w", cfg.Name, err)
 	}
-	return &Server{cfg: cfg, opts: opts, ns: ns, service: service}, nil
+	return &Server{cfg: cfg, opts: opts, ns: ns, auth: a}, nil
 }
 
 func waitReady(ctx context.Context, ns *server.Server) error {

@@ -1,0 +1,123 @@
+package callout_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/fleetwire/fleetwire/cloud/callout"
+	"github.com/fleetwire/fleetwire/shared/identity"
+	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/nats-io/nkeys"
+)
+
+// TestEmbeddedHub: the embedded hub with Auth sends leaves to the
+// Authorizer. A registered key links, unknown and missing keys do not, a
+// key registered later is admitted on the leaf's next attempt, and
+// revoking one key disconnects that leaf only: the other keeps its link
+// (the same connection) throughout.
+func TestEmbeddedHub(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	hub, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0", Auth: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Shutdown(ctx)
+	nc, err := hub.Connect("fleetwire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	issuer, err := hub.CalloutIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &registry{users: map[string]callout.User{}}
+	a, err := callout.New(callout.Config{NC: nc, Issuer: issuer, Users: reg.lookup, Logger: quiet,
+		Disconnect: func(_ context.Context, id string, cid uint64) (bool, error) { return hub.Disconnect(id, cid) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := a.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	vehicle := func(id string) (nkeys.KeyPair, callout.User) {
+		kp := mustKey(t, nkeys.CreateUser)
+		return kp, callout.User{Nkey: pub(t, kp), Kind: callout.KindLeaf, Permissions: identity.VehiclePermissions("hub", "EVENTS", "acme", id)}
+	}
+	k1, u1 := vehicle("v1")
+	k2, u2 := vehicle("v2")
+	reg.set(u1)
+	leaf := func(name, seed string) *natsembed.Server {
+		t.Helper()
+		l, err := natsembed.Start(ctx, natsembed.Config{Name: name, Domain: name, StoreDir: t.TempDir(),
+			LeafRemotes: []string{hub.LeafURL()}, LeafReconnect: 50 * time.Millisecond, LeafSeed: seed, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Shutdown(context.Background()) })
+		return l
+	}
+	seed := func(kp nkeys.KeyPair) string {
+		s, err := kp.Seed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(s)
+	}
+	l1 := leaf("v1", seed(k1))
+	if err := l1.WaitLeafConnected(ctx); err != nil {
+		t.Fatalf("registered key: %v", err)
+	}
+	l2 := leaf("v2", seed(k2))
+	anonymous := leaf("anonymous", "")
+	waitFor(t, ctx, "both refusals counted", func() bool {
+		st := a.Stats()
+		return st.Refused[callout.ReasonUnregistered] > 0 && st.Refused[callout.ReasonNoKey] > 0
+	})
+	if l2.LeafConnected() || anonymous.LeafConnected() {
+		t.Fatalf("linked without registration: v2 %v, anonymous %v", l2.LeafConnected(), anonymous.LeafConnected())
+	}
+
+	reg.set(u2)
+	if err := l2.WaitLeafConnected(ctx); err != nil {
+		t.Fatalf("after registration: %v", err)
+	}
+	links := func() map[string]uint64 { // leaf server name → connection ID on the hub
+		lz, err := hub.Leafz()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]uint64{}
+		for _, l := range lz {
+			m[l.Name] = l.ID
+		}
+		return m
+	}
+	before := links()
+	reg.remove(u2.Nkey)
+	if n, err := a.Revoke(ctx, u2.Nkey); err != nil || n != 1 {
+		t.Fatalf("Revoke: %d disconnected, %v; want 1", n, err)
+	}
+	waitFor(t, ctx, "v2's link cut", func() bool { return !l2.LeafConnected() })
+	if after := links(); after["v1"] != before["v1"] || after["v1"] == 0 {
+		t.Fatalf("v1's link changed when v2 was revoked: %v → %v", before, after)
+	}
+}
+
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
