@@ -61,6 +61,9 @@ type Agent struct {
 	inside    []*geofence.Fence // fences containing the last good fix
 	pending   []detect.Emission // found under mu, stored after it
 	collect   func(detect.Emission)
+	// The time of the latest input, in its source's time (GNSS time for a
+	// fix), and the device clock when it came: see stateTimeLocked.
+	inputAt, inputClock time.Time
 }
 
 // Option adjusts an Agent.
@@ -110,11 +113,16 @@ func New(cfg Config, opts ...Option) (*Agent, error) {
 	}
 	var err error
 	maxAge := map[state.Signal]time.Duration{}
+	var posMaxAge time.Duration
 	for name, d := range cfg.State.MaxAge {
+		if name == positionMaxAge {
+			posMaxAge = d
+			continue
+		}
 		sig, _ := state.ParseSignal(name) // validated by cfg.Validate
 		maxAge[sig] = d
 	}
-	if a.state, err = state.New(state.Config{Ignition: state.IgnitionMode(cfg.State.Ignition), MaxAge: maxAge}); err != nil {
+	if a.state, err = state.New(state.Config{Ignition: state.IgnitionMode(cfg.State.Ignition), MaxAge: maxAge, PositionMaxAge: posMaxAge}); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	a.decoder = newBusDecoder(a.log)
@@ -359,6 +367,7 @@ func (a *Agent) runSource(ctx context.Context) error {
 	err := a.src.Run(ctx, func(fix gnss.Fix) error {
 		a.mu.Lock()
 		ch := a.state.SetFix(fix.Time, position(fix), fix.SpeedKph, fix.HasSpeed)
+		a.noteInputLocked(fix.Time)
 		a.locateLocked(ch.Cur)
 		found := a.detectLocked(ch)
 		a.mu.Unlock()
@@ -385,6 +394,7 @@ func (a *Agent) runBus(ctx context.Context) error {
 		} else {
 			ch = a.state.SetSignal(u.at, u.sig, u.value, u.source)
 		}
+		a.noteInputLocked(u.at)
 		found, last = append(found, a.detectLocked(ch)...), ch.Cur
 	}
 	err := a.bus.Run(ctx, func(f can.Frame) error {
@@ -432,7 +442,7 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 		case <-t.C:
 			now := a.now()
 			a.mu.Lock()
-			ch := a.state.Tick(now)
+			ch := a.state.Tick(a.stateTimeLocked(now))
 			found := a.detectLocked(ch)
 			a.mu.Unlock()
 			if err := a.emitDetected(ctx, found, ch.Cur); err != nil {
@@ -443,6 +453,27 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// noteInputLocked remembers the time of an input and when it came.
+func (a *Agent) noteInputLocked(at time.Time) {
+	if at.After(a.inputAt) {
+		a.inputAt, a.inputClock = at, a.now()
+	}
+}
+
+// stateTimeLocked is the device clock's now in the state's time: the latest
+// input's time plus the device time elapsed since it came. The state runs
+// on its inputs' times (GNSS time for fixes), which a gateway's clock may
+// be far from (no NTP yet, a wrong RTC); stamping the state with that clock
+// instead would, a day ahead, make every later fix look stale, and a day
+// behind, never let a silent sensor go stale. Before any input, the device
+// clock is all there is.
+func (a *Agent) stateTimeLocked(now time.Time) time.Time {
+	if a.inputClock.IsZero() {
+		return now
+	}
+	return a.inputAt.Add(max(0, now.Sub(a.inputClock)))
 }
 
 // locateLocked looks up the fences around a new fix; a fix too poor to

@@ -83,8 +83,11 @@ type CANConfig struct {
 type StateConfig struct {
 	Ignition string `koanf:"ignition" doc:"how ignition is derived: rpm (engine turning), voltage (alternator charging) or input"`
 	// MaxAge overrides how long a signal stays fresh, by signal name.
-	MaxAge map[string]time.Duration `koanf:"max_age" doc:"per-signal freshness, e.g. {rpm: 5s, fuel_level: 5m}; older readings are stale, never reused"`
+	MaxAge map[string]time.Duration `koanf:"max_age" doc:"per-signal freshness, e.g. {rpm: 5s, fuel_level: 5m, position: 10s}; older readings are stale, never reused"`
 }
+
+// positionMaxAge is the state.max_age key of the GNSS position.
+const positionMaxAge = "position"
 
 // PositionConfig decides when a position event is sent.
 type PositionConfig struct {
@@ -166,8 +169,8 @@ func (c *Config) Validate() error {
 		return config.Invalid("can.poll_every", c.CAN.PollEvery, "a positive duration such as 1s")
 	}
 	for name, d := range c.State.MaxAge {
-		if _, ok := state.ParseSignal(name); !ok || d <= 0 {
-			return config.Invalid("state.max_age."+name, d, "a known signal (speed, gnss_speed, rpm, coolant, fuel_level, battery, odometer, …) with a positive duration")
+		if _, ok := state.ParseSignal(name); (!ok && name != positionMaxAge) || d <= 0 {
+			return config.Invalid("state.max_age."+name, d, "position or a known signal (speed, gnss_speed, rpm, coolant, fuel_level, battery, odometer, …) with a positive duration")
 		}
 	}
 	switch state.IgnitionMode(c.State.Ignition) {
