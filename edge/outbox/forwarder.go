@@ -99,15 +99,37 @@ func (o *Outbox) Forward(ctx context.Context) error {
 		}
 		if lastLocal != 0 && meta.Sequence.Stream > lastLocal+1 {
 			n := meta.Sequence.Stream - lastLocal - 1
+			// The estimate made during the outage becomes the count.
+			o.stats.discardedPending.Store(0)
 			o.stats.discarded.Add(n)
 			o.cfg.Logger.Warn("outbox: events discarded by the local store limits before they could be forwarded",
 				"count", n, "first_seq", lastLocal+1, "last_seq", meta.Sequence.Stream-1, "policy", o.cfg.Policy)
 		}
-		if err := o.forward(ctx, msg, meta.Timestamp, &cur); err != nil {
+		if err := o.forward(ctx, msg, meta.Sequence.Stream, meta.Timestamp, &cur); err != nil {
 			_ = msg.Nak()
 			return err
 		}
 		lastLocal = meta.Sequence.Stream
+	}
+}
+
+// estimateDiscards counts, while the event at localSeq cannot be
+// forwarded, the events after it that the store's limits have already
+// discarded (PolicyDropOldest), so that Stats and the metric show the loss
+// during the outage rather than once the link is back. The forwarder turns
+// the estimate into the count when it reaches the gap.
+func (o *Outbox) estimateDiscards(ctx context.Context, localSeq uint64) {
+	if o.cfg.Policy != PolicyDropOldest {
+		return
+	}
+	ictx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	st, err := o.stream.Info(ictx)
+	if err != nil {
+		return
+	}
+	if first := st.State.FirstSeq; first > localSeq+1 {
+		o.stats.discardedPending.Store(first - localSeq - 1)
 	}
 }
 
@@ -169,8 +191,9 @@ func (o *Outbox) forwardConsumer(ctx context.Context) (jetstream.Consumer, error
 }
 
 // forward gets one event onto the hub (or proves it is there), then acks it
-// locally. It retries until it succeeds or ctx ends.
-func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, storedAt time.Time, cur *cursor) error {
+// locally. It retries until it succeeds or ctx ends. localSeq is the
+// event's sequence in the local store.
+func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, localSeq uint64, storedAt time.Time, cur *cursor) error {
 	seq, err := strconv.ParseUint(msg.Headers().Get(event.HeaderSeq), 10, 64)
 	if err != nil {
 		o.cfg.Logger.Error("outbox: stored event without a valid sequence header, skipped", "subject", msg.Subject(), "err", err)
@@ -183,6 +206,7 @@ func (o *Outbox) forward(ctx context.Context, msg jetstream.Msg, storedAt time.T
 		if attempt > 0 {
 			o.stats.retries.Add(1)
 			_ = msg.InProgress() // keep the local delivery ours while we retry
+			o.estimateDiscards(ctx, localSeq)
 			if err := sleep(ctx, jitter(backoff)); err != nil {
 				return err
 			}

@@ -17,7 +17,8 @@ type Stats struct {
 	// transient failure (a timeout, no responders).
 	AppendRetries uint64
 	// Discarded events dropped by the local limits before being forwarded
-	// (PolicyDropOldest).
+	// (PolicyDropOldest), including, during an outage, those found missing
+	// from the store behind the event waiting to be forwarded.
 	Discarded uint64
 	// Rejected events refused because the store was full (PolicyRejectNew).
 	Rejected uint64
@@ -37,6 +38,9 @@ func (s Stats) Backlog() uint64 {
 type counters struct {
 	appended, forwarded, alreadyOnHub, retries, appendRetries, discarded, rejected atomic.Uint64
 	lastSeq, forwardedSeq                                                          atomic.Uint64
+	// discardedPending estimates the discards of an ongoing outage (see
+	// Outbox.estimateDiscards); the forwarder moves it into discarded.
+	discardedPending atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -46,7 +50,7 @@ func (c *counters) snapshot() Stats {
 		AlreadyOnHub:  c.alreadyOnHub.Load(),
 		Retries:       c.retries.Load(),
 		AppendRetries: c.appendRetries.Load(),
-		Discarded:     c.discarded.Load(),
+		Discarded:     c.discarded.Load() + c.discardedPending.Load(),
 		Rejected:      c.rejected.Load(),
 		LastSeq:       c.lastSeq.Load(),
 		ForwardedSeq:  c.forwardedSeq.Load(),
