@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -112,6 +113,8 @@ type Config struct {
 	Disconnect Disconnect
 	// Queue is the queue group shared by fleetwire serve replicas.
 	Queue string
+	// Workers answer requests in parallel (default GOMAXPROCS).
+	Workers int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (tests).
@@ -127,6 +130,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Queue == "" {
 		c.Queue = "fleetwire-callout"
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -182,19 +188,39 @@ func New(cfg Config) (*Authorizer, error) {
 }
 
 // Start subscribes to Subject and returns once the servers know of the
-// subscription; stop unsubscribes.
+// subscription; stop unsubscribes and waits for the requests in hand.
+// Requests are answered by Config.Workers goroutines: signing dominates,
+// and a fleet reconnecting at once after a hub restart must be admitted
+// within the servers' auth timeout.
 func (a *Authorizer) Start(ctx context.Context) (stop func(), err error) {
-	sub, err := a.cfg.NC.QueueSubscribe(Subject, a.cfg.Queue, a.handle)
+	reqs := make(chan *nats.Msg, 4096)
+	var wg sync.WaitGroup
+	for range a.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range reqs {
+				a.handle(m)
+			}
+		}()
+	}
+	closeWorkers := func() { close(reqs); wg.Wait() }
+	sub, err := a.cfg.NC.QueueSubscribe(Subject, a.cfg.Queue, func(m *nats.Msg) { reqs <- m })
 	if err != nil {
+		closeWorkers()
 		return nil, fmt.Errorf("callout: subscribe %s: %w", Subject, err)
 	}
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Second) // FlushWithContext needs a deadline
 	defer cancel()
 	if err := a.cfg.NC.FlushWithContext(fctx); err != nil {
 		_ = sub.Unsubscribe()
+		closeWorkers()
 		return nil, fmt.Errorf("callout: subscribe %s: %w", Subject, err)
 	}
-	return func() { _ = sub.Unsubscribe() }, nil
+	return func() {
+		_ = sub.Unsubscribe() // no callback runs after it returns
+		closeWorkers()
+	}, nil
 }
 
 // handle answers one request. A request that cannot be decoded gets no

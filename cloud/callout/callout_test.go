@@ -26,7 +26,7 @@ type cluster struct {
 	issuer                nkeys.KeyPair
 }
 
-func mustKey(t *testing.T, create func() (nkeys.KeyPair, error)) nkeys.KeyPair {
+func mustKey(t testing.TB, create func() (nkeys.KeyPair, error)) nkeys.KeyPair {
 	t.Helper()
 	kp, err := create()
 	if err != nil {
@@ -35,7 +35,7 @@ func mustKey(t *testing.T, create func() (nkeys.KeyPair, error)) nkeys.KeyPair {
 	return kp
 }
 
-func pub(t *testing.T, kp nkeys.KeyPair) string {
+func pub(t testing.TB, kp nkeys.KeyPair) string {
 	t.Helper()
 	p, err := kp.PublicKey()
 	if err != nil {
@@ -44,7 +44,7 @@ func pub(t *testing.T, kp nkeys.KeyPair) string {
 	return p
 }
 
-func startServer(t *testing.T) *cluster {
+func startServer(t testing.TB) *cluster {
 	t.Helper()
 	c := &cluster{
 		service: mustKey(t, nkeys.CreateUser), system: mustKey(t, nkeys.CreateUser), oper: mustKey(t, nkeys.CreateUser),
@@ -80,7 +80,7 @@ func startServer(t *testing.T) *cluster {
 	return c
 }
 
-func connect(t *testing.T, url string, kp nkeys.KeyPair, opts ...nats.Option) (*nats.Conn, error) {
+func connect(t testing.TB, url string, kp nkeys.KeyPair, opts ...nats.Option) (*nats.Conn, error) {
 	t.Helper()
 	if kp != nil {
 		opts = append(opts, nats.Nkey(pub(t, kp), kp.Sign))
@@ -118,7 +118,7 @@ func (r *registry) lookup(key string) (callout.User, bool) {
 	return u, ok
 }
 
-func startAuthorizer(t *testing.T, ctx context.Context, c *cluster, reg *registry, withSystem bool) *callout.Authorizer {
+func startAuthorizer(t testing.TB, ctx context.Context, c *cluster, reg *registry, withSystem bool) *callout.Authorizer {
 	t.Helper()
 	nc, err := connect(t, c.ns.ClientURL(), c.service)
 	if err != nil {
