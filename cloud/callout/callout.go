@@ -89,6 +89,9 @@ type Lookup func(key string) (User, bool)
 // reports whether it was still there.
 type Disconnect func(ctx context.Context, serverID string, cid uint64) (ok bool, err error)
 
+// DefaultSessionTTL is how long an admission lasts unless configured.
+const DefaultSessionTTL = 24 * time.Hour
+
 // Config of an Authorizer.
 type Config struct {
 	// NC is connected to the cluster as one of auth_callout's auth_users.
@@ -111,9 +114,14 @@ type Config struct {
 	// at once: SystemDisconnect on a cluster, natsembed.Server.Disconnect
 	// on the embedded hub.
 	Disconnect Disconnect
+	// Sessions remembers the admitted connections until they expire, for
+	// Revoke (default: in memory, so only this Authorizer's; KVSessions
+	// shares them between replicas and across restarts).
+	Sessions Sessions
 	// Queue is the queue group shared by fleetwire serve replicas.
 	Queue string
-	// Workers answer requests in parallel (default GOMAXPROCS).
+	// Workers answer requests in parallel (default 4 × GOMAXPROCS: part of
+	// the work is waiting for Sessions).
 	Workers int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
@@ -126,19 +134,22 @@ func (c *Config) setDefaults() {
 		c.Account = server.DEFAULT_GLOBAL_ACCOUNT
 	}
 	if c.SessionTTL <= 0 {
-		c.SessionTTL = 24 * time.Hour
+		c.SessionTTL = DefaultSessionTTL
 	}
 	if c.Queue == "" {
 		c.Queue = "fleetwire-callout"
 	}
 	if c.Workers <= 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
+		c.Workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Sessions == nil {
+		c.Sessions = NewMemorySessions(c.Now)
 	}
 }
 
@@ -154,24 +165,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// session is one admitted connection.
-type session struct {
-	server  string // server ID
-	cid     uint64 // connection ID on that server
-	expires time.Time
-}
-
-// maxSessionsPerKey bounds what is remembered of a key that reconnects
-// often; the oldest are forgotten first (they expire anyway).
-const maxSessionsPerKey = 16
-
 // Authorizer answers authorization requests.
 type Authorizer struct {
 	cfg    Config
 	issuer string
 
 	mu       sync.Mutex
-	sessions map[string][]session // public key → admitted connections
 	admitted uint64
 	refused  map[string]uint64
 	kicked   uint64
@@ -184,7 +183,7 @@ func New(cfg Config) (*Authorizer, error) {
 		return nil, err
 	}
 	pub, _ := cfg.Issuer.PublicKey()
-	return &Authorizer{cfg: cfg, issuer: pub, sessions: map[string][]session{}, refused: map[string]uint64{}}, nil
+	return &Authorizer{cfg: cfg, issuer: pub, refused: map[string]uint64{}}, nil
 }
 
 // Start subscribes to Subject and returns once the servers know of the
@@ -244,18 +243,30 @@ func (a *Authorizer) handle(m *nats.Msg) {
 		a.count(err)
 		resp.Error = err.Error()
 		log.Warn("callout: connection refused", "err", err)
-	} else {
-		a.remember(key, session{server: req.Server.ID, cid: req.ClientInformation.ID, expires: a.cfg.Now().Add(a.cfg.SessionTTL)})
-		log.Debug("callout: connection admitted")
 	}
-	token, err := resp.Encode(a.cfg.Issuer)
-	if err != nil {
-		log.Error("callout: cannot sign the answer", "err", err)
+	token, serr := resp.Encode(a.cfg.Issuer)
+	if serr != nil {
+		log.Error("callout: cannot sign the answer", "err", serr)
 		return
 	}
 	if err := m.Respond([]byte(token)); err != nil {
 		log.Warn("callout: cannot answer", "err", err)
+		return
 	}
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	a.admitted++
+	a.mu.Unlock()
+	// Recorded after the answer, which the connection waits for: a
+	// revocation in the same instant may miss it (its session bounds it).
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.cfg.Sessions.Add(sctx, key, Session{Server: req.Server.ID, CID: req.ClientInformation.ID, Expires: a.cfg.Now().Add(a.cfg.SessionTTL)}); err != nil {
+		log.Warn("callout: admitted connection not recorded: if its key is revoked it stays connected until its session expires", "err", err)
+	}
+	log.Debug("callout: connection admitted")
 }
 
 // authorize checks the connection's proof of its key and finds the key.
@@ -326,50 +337,34 @@ func (a *Authorizer) count(err error) {
 	a.mu.Unlock()
 }
 
-func (a *Authorizer) remember(key string, s session) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.admitted++
-	now := a.cfg.Now()
-	live := a.sessions[key][:0]
-	for _, o := range a.sessions[key] {
-		if o.expires.After(now) {
-			live = append(live, o)
-		}
-	}
-	live = append(live, s)
-	if len(live) > maxSessionsPerKey {
-		live = live[len(live)-maxSessionsPerKey:]
-	}
-	a.sessions[key] = live
-}
-
-// Revoke disconnects the connections this Authorizer admitted for keys
-// (the keys must already be gone from the registry, or they would be
-// admitted again). Without Config.Disconnect it only forgets them and
-// reports ErrCannotDisconnect: they stay connected until their session
-// expires. It returns how many connections their servers disconnected.
+// Revoke disconnects the connections admitted for keys, by this Authorizer
+// or, with shared Sessions, by any (the keys must already be gone from the
+// registry, or they would be admitted again). Without Config.Disconnect it
+// only forgets them and reports ErrCannotDisconnect: they stay connected
+// until their session expires. It returns how many connections their
+// servers disconnected.
 func (a *Authorizer) Revoke(ctx context.Context, keys ...string) (int, error) {
-	var todo []session
-	a.mu.Lock()
+	var todo []Session
+	var errs []error
 	for _, k := range keys {
-		todo = append(todo, a.sessions[k]...)
-		delete(a.sessions, k)
+		ss, err := a.cfg.Sessions.Take(ctx, k)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		todo = append(todo, ss...)
 	}
-	a.mu.Unlock()
 	if len(todo) == 0 {
-		return 0, nil
+		return 0, errors.Join(errs...)
 	}
 	if a.cfg.Disconnect == nil {
-		return 0, ErrCannotDisconnect
+		return 0, errors.Join(append(errs, ErrCannotDisconnect)...)
 	}
 	kicked := 0
-	var errs []error
 	for _, s := range todo {
-		if !s.expires.After(a.cfg.Now()) {
+		if !s.Expires.After(a.cfg.Now()) {
 			continue
 		}
-		ok, err := a.cfg.Disconnect(ctx, s.server, s.cid)
+		ok, err := a.cfg.Disconnect(ctx, s.Server, s.CID)
 		if err != nil {
 			errs = append(errs, err)
 		}

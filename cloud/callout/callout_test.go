@@ -14,6 +14,7 @@ import (
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 )
 
@@ -124,7 +125,16 @@ func startAuthorizer(t testing.TB, ctx context.Context, c *cluster, reg *registr
 	if err != nil {
 		t.Fatalf("fleetwire's service user cannot connect: %v", err)
 	}
-	cfg := callout.Config{NC: nc, Issuer: c.issuer, Users: reg.lookup}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As fleetwire serve runs it: sessions in the hub's KV bucket.
+	sessions, err := callout.KVSessions(ctx, js, time.Hour, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := callout.Config{NC: nc, Issuer: c.issuer, Users: reg.lookup, Sessions: sessions}
 	if withSystem {
 		sys, err := connect(t, c.ns.ClientURL(), c.system)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 )
 
@@ -120,4 +121,75 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// TestRevokeAcrossReplicas: with KVSessions, a key admitted by one
+// Authorizer (a fleetwire serve replica, since stopped) is disconnected
+// when another one revokes it.
+func TestRevokeAcrossReplicas(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	hub, err := natsembed.Start(ctx, natsembed.Config{Name: "hub", Domain: "hub", StoreDir: t.TempDir(), LeafListen: "127.0.0.1:0", Auth: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Shutdown(ctx)
+	issuer, err := hub.CalloutIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &registry{users: map[string]callout.User{}}
+	replica := func(name string) (*callout.Authorizer, func()) {
+		nc, err := hub.Connect(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions, err := callout.KVSessions(ctx, js, time.Hour, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := callout.New(callout.Config{NC: nc, Issuer: issuer, Users: reg.lookup, Sessions: sessions, Logger: quiet,
+			Disconnect: func(_ context.Context, id string, cid uint64) (bool, error) { return hub.Disconnect(id, cid) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop, err := a.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, func() { stop(); nc.Close() }
+	}
+	first, stopFirst := replica("first")
+	kp := mustKey(t, nkeys.CreateUser)
+	reg.set(callout.User{Nkey: pub(t, kp), Kind: callout.KindLeaf, Permissions: identity.VehiclePermissions("hub", "EVENTS", "acme", "v1")})
+	seed, err := kp.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := natsembed.Start(ctx, natsembed.Config{Name: "v1", Domain: "v1", StoreDir: t.TempDir(),
+		LeafRemotes: []string{hub.LeafURL()}, LeafReconnect: 50 * time.Millisecond, LeafSeed: string(seed), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Shutdown(ctx)
+	if err := l.WaitLeafConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if first.Stats().Admitted != 1 {
+		t.Fatalf("first replica admitted %d, want 1", first.Stats().Admitted)
+	}
+	stopFirst() // restarted, or gone: its memory is lost
+
+	second, stopSecond := replica("second")
+	defer stopSecond()
+	reg.remove(pub(t, kp))
+	if n, err := second.Revoke(ctx, pub(t, kp)); err != nil || n != 1 {
+		t.Fatalf("the other replica's Revoke: %d disconnected, %v; want 1", n, err)
+	}
+	waitFor(t, ctx, "v1's link cut", func() bool { return !l.LeafConnected() })
 }

@@ -28,14 +28,23 @@ type calloutGate struct {
 
 // openCallout prepares the gate with hub.auth, on the embedded hub or on a
 // cluster with hub.callout; nil otherwise. start subscribes it.
-func (s *Server) openCallout(h *hub.Hub) (*calloutGate, error) {
+func (s *Server) openCallout(ctx context.Context, h *hub.Hub) (*calloutGate, error) {
 	co := s.cfg.Hub.Callout
 	if !s.cfg.Hub.Auth || (h.Server == nil && co.IssuerFile == "") {
 		return nil, nil
 	}
 	g := &calloutGate{s: s, users: map[string]callout.User{}}
-	cfg := callout.Config{NC: h.NC, Users: g.lookup, SessionTTL: co.SessionTTL, Logger: s.log}
-	var err error
+	ttl := co.SessionTTL
+	if ttl == 0 {
+		ttl = callout.DefaultSessionTTL
+	}
+	// Shared by the replicas and kept across restarts: whichever sees a
+	// revocation disconnects every connection of that key.
+	sessions, err := callout.KVSessions(ctx, h.JS, ttl, s.cfg.Events.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	cfg := callout.Config{NC: h.NC, Users: g.lookup, SessionTTL: ttl, Sessions: sessions, Logger: s.log}
 	if h.Server != nil {
 		if cfg.Issuer, err = h.Server.CalloutIssuer(); err != nil {
 			return nil, err

@@ -46,7 +46,7 @@ func (s *Server) openIdentities(ctx context.Context, h *hub.Hub) (run func(conte
 	}
 	s.identities = ids
 	keys := &identities.Keys{}
-	if gate, err = s.openCallout(h); err != nil {
+	if gate, err = s.openCallout(ctx, h); err != nil {
 		return nil, nil, err
 	}
 	apply := func(all []identities.Identity) error {
