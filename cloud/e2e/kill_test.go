@@ -18,10 +18,18 @@ import (
 // buildFleetwire compiles the real fleetwire binary for tests that kill it.
 func buildFleetwire(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fleetwire")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/fleetwire/fleetwire/cloud/cmd/fleetwire")
+	return buildProgram(t, "github.com/fleetwire/fleetwire/cloud/cmd/fleetwire")
+}
+
+// buildProgram compiles the command pkg into a temporary directory, without
+// the race detector even under -race: the children are what the tests
+// kill, not what they examine.
+func buildProgram(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
 }

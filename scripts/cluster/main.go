@@ -6,6 +6,10 @@
 //	go run ./scripts/cluster                       # ports 4222-4224, 6222-6224, 7422-7424; store in a temp dir
 //	go run ./scripts/cluster -dir /tmp/fw-cluster  # keep the stores (restart from them)
 //	go run ./scripts/cluster -random-ports
+//	go run ./scripts/cluster -processes            # each node its own process (kill -9 one to try a crash)
+//
+// With -node as its first argument it runs one node of such a cluster
+// instead (localcluster.RunNode): the tests start it so for their kills.
 package main
 
 import (
@@ -22,6 +26,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == localcluster.NodeArg {
+		os.Exit(node(os.Args[2:]))
+	}
 	confDir := flag.String("config", "deploy/nats", "directory of hub-1.conf, hub-2.conf, hub-3.conf")
 	dir := flag.String("dir", "", "store directory (default: a temporary directory removed at exit)")
 	client := flag.Int("client-port", 4222, "first node's client port (node i: +i)")
@@ -30,14 +37,45 @@ func main() {
 	random := flag.Bool("random-ports", false, "pick free ports instead")
 	maxStore := flag.Int64("max-store", 1<<30, "JetStream disk budget per node, bytes")
 	verbose := flag.Bool("v", false, "print the servers' log")
+	processes := flag.Bool("processes", false, "run each node as its own process (this program with -node); monitoring on 8222-8224")
 	flag.Parse()
-	if err := run(*confDir, *dir, *client, *route, *leaf, *random, *maxStore, *verbose); err != nil {
+	o := options{confDir: *confDir, dir: *dir, client: *client, route: *route, leaf: *leaf, http: 8222, random: *random, maxStore: *maxStore, verbose: *verbose}
+	if *processes {
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		o.program = self
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(confDir, dir string, client, route, leaf int, random bool, maxStore int64, verbose bool) error {
+// node runs one node of a process-mode cluster until SIGTERM or Ctrl-C.
+func node(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := localcluster.RunNode(ctx, args, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+type options struct {
+	confDir, dir              string
+	client, route, leaf, http int
+	random                    bool
+	maxStore                  int64
+	verbose                   bool
+	program                   string // node program: process mode
+}
+
+func run(o options) error {
+	dir, client, route, leaf, httpPort := o.dir, o.client, o.route, o.leaf, o.http
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "fleetwire-cluster-")
 		if err != nil {
@@ -46,11 +84,11 @@ func run(confDir, dir string, client, route, leaf int, random bool, maxStore int
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	if random {
-		client, route, leaf = 0, 0, 0
+	if o.random {
+		client, route, leaf, httpPort = 0, 0, 0, 0
 	}
 	level := slog.LevelError + 4 // start-up route retries are noise; -v shows everything
-	if verbose {
+	if o.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -59,8 +97,9 @@ func run(confDir, dir string, client, route, leaf int, random bool, maxStore int
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := localcluster.Start(sctx, localcluster.Config{
-		Files: localcluster.ConfigFiles(confDir), Dir: dir,
-		ClientPort: client, ClusterPort: route, LeafPort: leaf, MaxStore: maxStore, Logger: log,
+		Files: localcluster.ConfigFiles(o.confDir), Dir: dir,
+		ClientPort: client, ClusterPort: route, LeafPort: leaf, MaxStore: o.maxStore, Logger: log,
+		NodeProgram: o.program, HTTPPort: httpPort,
 	})
 	if err != nil {
 		return err
@@ -70,6 +109,12 @@ func run(confDir, dir string, client, route, leaf int, random bool, maxStore int
 	fmt.Printf("  fleetwire serve:  --hub.url %s --events.replicas 3\n", c.ClientURLs())
 	for i, u := range c.LeafURLs() {
 		fmt.Printf("  vehicles (%s): --hub.url %s\n", c.Nodes()[i].Name, u)
+	}
+	if o.program != "" {
+		fmt.Println()
+		for _, nd := range c.Nodes() {
+			fmt.Printf("  %s: pid %d\n", nd.Name, nd.Pid())
+		}
 	}
 	fmt.Printf("\nfor example:\n  go run ./cloud/cmd/fleetwire serve --config deploy/cloud-cluster.yaml --hub.url %s --api.token_file %s/operator.token\n", c.ClientURLs(), dir)
 	fmt.Println("\nCtrl-C stops the cluster.")

@@ -1,7 +1,11 @@
 // Package localcluster runs the hub as a 3-node JetStream cluster of
-// embedded nats-servers on loopback, configured by the production files in
+// nats-servers on loopback, configured by the production files in
 // deploy/nats (only ports and store directories are moved), for
 // scripts/cluster and for the cluster fault tests.
+//
+// The nodes run in this process (the default) or, with
+// Config.NodeProgram, each as its own OS process, so that a test can kill
+// one with SIGKILL and restart it from its store on the same ports.
 package localcluster
 
 import (
@@ -10,14 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 )
 
 // ConfigFiles are the node configurations of deploy/nats, relative to dir
@@ -41,15 +42,48 @@ type Config struct {
 	MaxStore int64
 	// Logger receives the servers' log lines (nil: discarded).
 	Logger *slog.Logger
+
+	// NodeProgram, when set, runs every node as its own OS process: the
+	// program is started as `NodeProgram -node …` and must then call
+	// RunNode with the arguments after NodeArg (scripts/cluster does).
+	// Kill then ends a node with SIGKILL. The parent follows each node
+	// through its monitoring endpoint on Host.
+	NodeProgram string
+	// HTTPPort is the first node's monitoring port in process mode (node
+	// i: +i); 0 picks free ports. Nodes in this process have none.
+	HTTPPort int
 }
 
 // Node is one server of the cluster.
 type Node struct {
-	Name                            string // server_name of its file
-	file                            string
-	clientPort, routePort, leafPort int
-	mu                              sync.Mutex
-	ns                              *server.Server // nil while stopped
+	Name                                      string // server_name of its file
+	file                                      string
+	clientPort, routePort, leafPort, httpPort int
+	mu                                        sync.Mutex
+	inst                                      instance // nil while stopped
+}
+
+// instance is one run of a node: a server in this process or a child
+// process.
+type instance interface {
+	// status reports what the node says of itself.
+	status(ctx context.Context) (status, error)
+	// alive reports whether it still runs.
+	alive() bool
+	// stop shuts it down cleanly and returns once it has stopped.
+	stop()
+}
+
+// killer is an instance that can be killed without a chance to clean up.
+type killer interface {
+	kill() error
+}
+
+// status is a node's view of the cluster.
+type status struct {
+	routes  int  // route connections to other nodes
+	current bool // current with the JetStream meta group
+	leader  bool // leads the JetStream meta group
 }
 
 // Cluster is a running local cluster.
@@ -71,16 +105,24 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		cfg.Host = "127.0.0.1"
 	}
 	n := len(cfg.Files)
-	ports, err := pickPorts(cfg.Host, n, cfg.ClientPort, cfg.ClusterPort, cfg.LeafPort)
+	bases := []int{cfg.ClientPort, cfg.ClusterPort, cfg.LeafPort}
+	if cfg.NodeProgram != "" {
+		bases = append(bases, cfg.HTTPPort)
+	}
+	ports, err := pickPorts(cfg.Host, n, bases...)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{cfg: cfg}
 	for i, f := range cfg.Files {
-		c.nodes = append(c.nodes, &Node{file: f, clientPort: ports[0][i], routePort: ports[1][i], leafPort: ports[2][i]})
+		nd := &Node{file: f, clientPort: ports[0][i], routePort: ports[1][i], leafPort: ports[2][i]}
+		if cfg.NodeProgram != "" {
+			nd.httpPort = ports[3][i]
+		}
+		c.nodes = append(c.nodes, nd)
 	}
 	for _, nd := range c.nodes {
-		if err := c.startNode(nd); err != nil {
+		if err := c.startNode(ctx, nd); err != nil {
 			c.Shutdown()
 			return nil, err
 		}
@@ -92,10 +134,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-// pickPorts returns [client, cluster, leaf][node] ports: base+i, or free
-// ports found by listening on port 0 (all held open together, so distinct).
-func pickPorts(host string, n int, bases ...int) ([3][]int, error) {
-	var out [3][]int
+// pickPorts returns [kind][node] ports, one kind per base: base+i, or free
+// ports found by listening on port 0 (all held open together, so
+// distinct).
+func pickPorts(host string, n int, bases ...int) ([][]int, error) {
+	out := make([][]int, len(bases))
 	var held []net.Listener
 	defer func() {
 		for _, l := range held {
@@ -119,73 +162,75 @@ func pickPorts(host string, n int, bases ...int) ([3][]int, error) {
 	return out, nil
 }
 
-// options reads the node's file and moves its listeners, routes and store
-// to this local cluster; every other setting is the file's.
-func (c *Cluster) options(nd *Node) (*server.Options, error) {
-	opts, err := server.ProcessConfigFile(nd.file)
-	if err != nil {
-		return nil, fmt.Errorf("localcluster: %w", err)
+// spec is what the node needs to run here: its file and where to move its
+// listeners, routes and store.
+func (c *Cluster) spec(nd *Node) nodeSpec {
+	sp := nodeSpec{
+		File: nd.file, Host: c.cfg.Host,
+		ClientPort: nd.clientPort, RoutePort: nd.routePort, LeafPort: nd.leafPort, HTTPPort: nd.httpPort,
+		StoreRoot: c.cfg.Dir, MaxStore: c.cfg.MaxStore,
 	}
-	if opts.ServerName == "" {
-		return nil, fmt.Errorf("localcluster: %s: server_name is required", nd.file)
-	}
-	if !opts.JetStream || opts.Cluster.Name == "" {
-		return nil, fmt.Errorf("localcluster: %s: not a JetStream cluster node (jetstream and cluster blocks)", nd.file)
-	}
-	nd.Name = opts.ServerName
-	opts.Host, opts.Port = c.cfg.Host, nd.clientPort
-	opts.HTTPPort, opts.HTTPHost = 0, "" // no monitoring port locally
-	opts.Cluster.Host, opts.Cluster.Port = c.cfg.Host, nd.routePort
-	// Every node lists every node, as in the files; a node skips itself.
-	opts.Routes = nil
 	for _, o := range c.nodes {
-		opts.Routes = append(opts.Routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort(c.cfg.Host, strconv.Itoa(o.routePort))})
+		sp.Routes = append(sp.Routes, o.routePort)
 	}
-	opts.LeafNode.Host, opts.LeafNode.Port = c.cfg.Host, nd.leafPort
-	opts.StoreDir = filepath.Join(c.cfg.Dir, opts.ServerName)
-	if c.cfg.MaxStore > 0 && (opts.JetStreamMaxStore <= 0 || opts.JetStreamMaxStore > c.cfg.MaxStore) {
-		opts.JetStreamMaxStore = c.cfg.MaxStore
-	}
-	opts.LameDuckDuration = 0
-	opts.NoSigs = true
-	return opts, nil
+	return sp
 }
 
-func (c *Cluster) startNode(nd *Node) error {
-	opts, err := c.options(nd)
+func (c *Cluster) startNode(ctx context.Context, nd *Node) error {
+	sp := c.spec(nd)
+	// Read (and check) the file here in both modes: it names the node.
+	opts, err := sp.options()
 	if err != nil {
 		return err
 	}
-	ns, err := server.NewServer(opts)
+	nd.Name = opts.ServerName
+	var inst instance
+	if c.cfg.NodeProgram != "" {
+		inst, err = startChild(ctx, c.cfg.NodeProgram, nd.Name, sp, c.cfg.Logger)
+	} else {
+		inst, err = startEmbedded(opts, c.cfg.Logger)
+	}
 	if err != nil {
-		return fmt.Errorf("localcluster: %s: %w", nd.Name, err)
-	}
-	if c.cfg.Logger != nil {
-		ns.SetLoggerV2(&slogAdapter{l: c.cfg.Logger.With("nats_server", nd.Name)}, false, false, false)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return fmt.Errorf("localcluster: %s did not accept connections within 10s", nd.Name)
+		return err
 	}
 	nd.mu.Lock()
-	nd.ns = ns
+	nd.inst = inst
 	nd.mu.Unlock()
 	return nil
 }
 
-func (nd *Node) server() *server.Server {
+func (nd *Node) instance() instance {
 	nd.mu.Lock()
 	defer nd.mu.Unlock()
-	return nd.ns
+	return nd.inst
+}
+
+// take removes the node's instance (nil if it was stopped).
+func (nd *Node) take() instance {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	inst := nd.inst
+	nd.inst = nil
+	return inst
 }
 
 // Running reports whether the node is up.
-func (nd *Node) Running() bool { return nd.server() != nil }
+func (nd *Node) Running() bool {
+	inst := nd.instance()
+	return inst != nil && inst.alive()
+}
 
 // ClientURL is the node's nats:// URL.
 func (nd *Node) ClientURL(host string) string {
 	return "nats://" + net.JoinHostPort(host, strconv.Itoa(nd.clientPort))
+}
+
+// Pid is the node's process id in process mode while it runs, else 0.
+func (nd *Node) Pid() int {
+	if ch, ok := nd.instance().(*child); ok {
+		return ch.cmd.Process.Pid
+	}
+	return 0
 }
 
 // Nodes are the cluster's servers, in the order of Config.Files.
@@ -229,31 +274,51 @@ func (c *Cluster) Node(name string) *Node {
 	return nil
 }
 
-// Stop shuts the node down (its store stays on disk) and waits until it
-// has stopped.
+// Stop shuts the node down cleanly (its store stays on disk) and waits
+// until it has stopped.
 func (c *Cluster) Stop(nd *Node) {
-	nd.mu.Lock()
-	ns := nd.ns
-	nd.ns = nil
-	nd.mu.Unlock()
-	if ns != nil {
-		ns.Shutdown()
-		ns.WaitForShutdown()
+	if inst := nd.take(); inst != nil {
+		inst.stop()
 	}
 }
 
-// Restart starts a stopped node again from its store on the same ports and
-// waits until it has caught up with the meta group, or ctx ends.
+// Kill ends the node's process with SIGKILL: no shutdown code runs, its
+// store stays as the kill left it. It returns once the process is gone.
+// Only nodes of a cluster with Config.NodeProgram can be killed.
+func (c *Cluster) Kill(nd *Node) error {
+	nd.mu.Lock()
+	inst := nd.inst
+	k, ok := inst.(killer)
+	if ok {
+		nd.inst = nil
+	}
+	nd.mu.Unlock()
+	if inst == nil {
+		return fmt.Errorf("localcluster: %s is not running", nd.Name)
+	}
+	if !ok {
+		return fmt.Errorf("localcluster: %s: only a node running as its own process (Config.NodeProgram) can be killed", nd.Name)
+	}
+	return k.kill()
+}
+
+// Restart starts a stopped or killed node again from its store on the same
+// ports and waits until it has caught up with the meta group, or ctx ends.
 func (c *Cluster) Restart(ctx context.Context, nd *Node) error {
 	if nd.Running() {
 		return fmt.Errorf("localcluster: %s is running", nd.Name)
 	}
-	if err := c.startNode(nd); err != nil {
+	c.Stop(nd) // an instance that died on its own
+	if err := c.startNode(ctx, nd); err != nil {
 		return err
 	}
 	return waitFor(ctx, "node "+nd.Name+" current with the JetStream meta group", func() bool {
-		ns := nd.server()
-		return ns != nil && ns.JetStreamIsCurrent()
+		inst := nd.instance()
+		if inst == nil {
+			return false
+		}
+		st, err := inst.status(ctx)
+		return err == nil && st.current
 	})
 }
 
@@ -261,21 +326,66 @@ func (c *Cluster) Restart(ctx context.Context, nd *Node) error {
 // and every running node has a route to every other running node.
 func (c *Cluster) WaitMetaLeader(ctx context.Context) error {
 	return waitFor(ctx, "JetStream meta leader", func() bool {
-		var running []*server.Server
-		for _, nd := range c.nodes {
-			if ns := nd.server(); ns != nil {
-				running = append(running, ns)
-			}
-		}
+		sts := c.statuses(ctx)
 		leader := false
-		for _, ns := range running {
-			if ns.NumRoutes() < len(running)-1 || !ns.JetStreamIsCurrent() {
+		for _, st := range sts {
+			if st.routes < len(sts)-1 || !st.current {
 				return false
 			}
-			leader = leader || ns.JetStreamIsLeader()
+			leader = leader || st.leader
 		}
 		return leader
 	})
+}
+
+// MetaLeader waits until a running node leads the JetStream meta group and
+// returns it, or ctx ends.
+func (c *Cluster) MetaLeader(ctx context.Context) (*Node, error) {
+	var leader *Node
+	err := waitFor(ctx, "JetStream meta leader", func() bool {
+		for _, nd := range c.nodes {
+			if inst := nd.instance(); inst != nil {
+				if st, err := inst.status(ctx); err == nil && st.leader {
+					leader = nd
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return leader, err
+}
+
+// statuses asks every running node; a running node that does not answer
+// counts as not current.
+func (c *Cluster) statuses(ctx context.Context) []status {
+	var out []status
+	for _, nd := range c.nodes {
+		inst := nd.instance()
+		if inst == nil || !inst.alive() {
+			continue
+		}
+		st, err := inst.status(ctx)
+		if err != nil {
+			st = status{}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// IsMetaLeader reports whether the node leads the JetStream meta group. In
+// process mode it asks the node, for at most two seconds; MetaLeader takes
+// a context.
+func (nd *Node) IsMetaLeader() bool {
+	inst := nd.instance()
+	if inst == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := inst.status(ctx)
+	return err == nil && st.leader
 }
 
 // Shutdown stops every node.
@@ -300,26 +410,4 @@ func waitFor(ctx context.Context, what string, cond func() bool) error {
 		}
 	}
 	return nil
-}
-
-// slogAdapter routes nats-server's logger into log/slog.
-type slogAdapter struct{ l *slog.Logger }
-
-func (a *slogAdapter) log(level slog.Level, format string, v ...any) {
-	if a.l.Enabled(context.Background(), level) {
-		a.l.Log(context.Background(), level, fmt.Sprintf(format, v...))
-	}
-}
-
-func (a *slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelInfo, format, v...) }
-func (a *slogAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v...) }
-func (a *slogAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }
-func (a *slogAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }
-func (a *slogAdapter) Debugf(format string, v ...any)  { a.log(slog.LevelDebug, format, v...) }
-func (a *slogAdapter) Tracef(format string, v ...any)  { a.log(slog.LevelDebug-4, format, v...) }
-
-// IsMetaLeader reports whether the node leads the JetStream meta group.
-func (nd *Node) IsMetaLeader() bool {
-	ns := nd.server()
-	return ns != nil && ns.JetStreamIsLeader()
 }

@@ -3,6 +3,10 @@ package localcluster_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,9 +55,10 @@ func TestDeployConfigsMatchEmbeddedHub(t *testing.T) {
 	}
 }
 
-// TestClusterStopRestart starts the deploy/nats cluster on loopback, stores
-// messages in an R3 stream, stops its leader and a follower in turn and
-// restarts them from their stores: every message is still there.
+// TestClusterStopRestart starts the deploy/nats cluster on loopback in this
+// process, stores messages in an R3 stream, stops its leader and a
+// follower in turn and restarts them from their stores: every message is
+// still there.
 func TestClusterStopRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -62,6 +67,63 @@ func TestClusterStopRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Shutdown()
+	if err := c.Kill(c.Nodes()[0]); err == nil {
+		t.Fatal("Kill of a node in this process: no error")
+	}
+	downAndUp(t, ctx, c, func(nd *localcluster.Node) { c.Stop(nd) })
+}
+
+// TestClusterKillRestart is TestClusterStopRestart with every node its own
+// process (scripts/cluster -node) and SIGKILL instead of a clean stop.
+func TestClusterKillRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	program := buildNodeProgram(t)
+	c, err := localcluster.Start(ctx, localcluster.Config{Files: localcluster.ConfigFiles(deployDir), Dir: t.TempDir(), MaxStore: 1 << 30, NodeProgram: program})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	for _, nd := range c.Nodes() {
+		if nd.Pid() == 0 || !nd.Running() {
+			t.Fatalf("%s: not a running process (pid %d)", nd.Name, nd.Pid())
+		}
+	}
+	if _, err := c.MetaLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	downAndUp(t, ctx, c, func(nd *localcluster.Node) {
+		pid := nd.Pid()
+		if err := c.Kill(nd); err != nil {
+			t.Fatal(err)
+		}
+		if nd.Running() || nd.Pid() != 0 {
+			t.Fatalf("%s still running after Kill", nd.Name)
+		}
+		// The process is gone: signal 0 finds no such process.
+		if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil {
+			t.Fatalf("%s: process %d still exists after Kill", nd.Name, pid)
+		}
+	})
+}
+
+// buildNodeProgram builds scripts/cluster (without the race detector: the
+// nodes are not what the tests examine).
+func buildNodeProgram(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cluster")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/fleetwire/fleetwire/scripts/cluster").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build scripts/cluster: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// downAndUp stores messages in an R3 stream, takes its leader down and
+// brings it back, then a follower: all 300 messages are there, on three
+// replicas.
+func downAndUp(t *testing.T, ctx context.Context, c *localcluster.Cluster, down func(*localcluster.Node)) {
+	t.Helper()
 	nc, err := nats.Connect(c.ClientURLs(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -93,12 +155,14 @@ func TestClusterStopRestart(t *testing.T) {
 	leader := func() *localcluster.Node {
 		var name string
 		if err := waitFor(ctx, func() bool {
-			info, err := st.Info(ctx)
+			rctx, rcancel := context.WithTimeout(ctx, time.Second)
+			defer rcancel()
+			info, err := st.Info(rctx)
 			if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
 				return false
 			}
 			name = info.Cluster.Leader
-			return true
+			return c.Node(name).Running()
 		}); err != nil {
 			t.Fatal("no stream leader")
 		}
@@ -106,7 +170,7 @@ func TestClusterStopRestart(t *testing.T) {
 	}
 	publish(0, 100)
 	l := leader()
-	c.Stop(l)
+	down(l)
 	publish(100, 200)
 	if err := c.Restart(ctx, l); err != nil {
 		t.Fatal(err)
@@ -117,16 +181,26 @@ func TestClusterStopRestart(t *testing.T) {
 			follower = nd
 		}
 	}
-	c.Stop(follower)
+	down(follower)
 	publish(200, 300)
 	if err := c.Restart(ctx, follower); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitFor(ctx, func() bool {
-		info, err := st.Info(ctx)
-		return err == nil && info.State.Msgs == 300 && info.Cluster != nil && len(info.Cluster.Replicas) == 2
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		defer rcancel()
+		info, err := st.Info(rctx)
+		if err != nil || info.State.Msgs != 300 || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+			return false
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current {
+				return false
+			}
+		}
+		return true
 	}); err != nil {
-		t.Fatal("stream did not hold 300 messages on 3 replicas")
+		t.Fatal("stream did not hold 300 messages on 3 current replicas")
 	}
 }
 
