@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -87,12 +88,14 @@ type kvSessions struct {
 // KVSessions opens (or creates) SessionsBucket with entries kept for ttl,
 // the session TTL, on replicas replicas.
 func KVSessions(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (Sessions, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      SessionsBucket,
-		Description: "fleetwire: connections admitted by the authorization callout, to disconnect them when their key is revoked",
-		TTL:         ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      SessionsBucket,
+			Description: "fleetwire: connections admitted by the authorization callout, to disconnect them when their key is revoked",
+			TTL:         ttl,
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(replicas, 1),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("callout: bucket %s: %w", SessionsBucket, err)

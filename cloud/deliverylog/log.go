@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -87,14 +88,16 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        cfg.Stream,
-		Description: "fleetwire: every webhook delivery attempt",
-		Subjects:    []string{SubjectRoot + ".>"},
-		Storage:     jetstream.FileStorage,
-		MaxAge:      cfg.MaxAge,
-		Replicas:    cfg.Replicas,
-		AllowDirect: true,
+	st, err := ensure.Retry(ctx, "create stream", func(ctx context.Context) (jetstream.Stream, error) {
+		return js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        cfg.Stream,
+			Description: "fleetwire: every webhook delivery attempt",
+			Subjects:    []string{SubjectRoot + ".>"},
+			Storage:     jetstream.FileStorage,
+			MaxAge:      cfg.MaxAge,
+			Replicas:    cfg.Replicas,
+			AllowDirect: true,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deliverylog: stream %s: %w", cfg.Stream, err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -32,12 +33,14 @@ type lease struct {
 }
 
 func openLease(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*lease, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      LeaseBucket,
-		Description: "fleetwire: which dispatcher replica delivers",
-		TTL:         ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      LeaseBucket,
+			Description: "fleetwire: which dispatcher replica delivers",
+			TTL:         ttl,
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(replicas, 1),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: lease bucket: %w", err)

@@ -269,7 +269,7 @@ func waitDeliveries(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n
 // killed node). Every stream and bucket the cloud created is R3.
 func TestClusterNodeFailures(t *testing.T) {
 	program := buildNodeProgram(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	start := time.Now()
 	logf := func(format string, args ...any) { // with the time since the start

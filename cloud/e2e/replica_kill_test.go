@@ -28,11 +28,10 @@ type replica struct {
 
 func (r *replica) pid() int { return r.cmd.Process.Pid }
 
-// startReplica runs the fleetwire binary as `serve --config` with the
-// configuration yaml (api.listen is added) and waits until its /readyz
-// answers 200: connected to the hub, EVENTS reachable. It is killed at
-// cleanup.
-func startReplica(t *testing.T, ctx context.Context, bin, name, yaml string) *replica {
+// launchReplica runs the fleetwire binary as `serve --config` with the
+// configuration yaml (api.listen is added); waitReady waits for it. It is
+// killed at cleanup.
+func launchReplica(t *testing.T, bin, name, yaml string) *replica {
 	t.Helper()
 	r := &replica{name: name, api: freeAddr(t)}
 	dir := t.TempDir()
@@ -53,6 +52,13 @@ func startReplica(t *testing.T, ctx context.Context, bin, name, yaml string) *re
 		t.Fatal(err)
 	}
 	t.Cleanup(r.kill)
+	return r
+}
+
+// waitReady waits until the replica's /readyz answers 200: connected to
+// the hub, EVENTS reachable.
+func (r *replica) waitReady(t *testing.T, ctx context.Context) {
+	t.Helper()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+r.api+"/readyz", nil)
@@ -62,11 +68,11 @@ func startReplica(t *testing.T, ctx context.Context, bin, name, yaml string) *re
 		}
 		cancel()
 		if err == nil && resp.StatusCode == http.StatusOK {
-			return r
+			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("fleetwire serve %s never ready (%v):\n%s", name, err, r.out.String())
+			t.Fatalf("fleetwire serve %s never ready (%v):\n%s", r.name, err, r.out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -149,7 +155,7 @@ func firstDeliveryAfter(t *testing.T, ctx context.Context, rcv *receiver.Receive
 // the lease's TTL.
 func TestDispatcherReplicaKilled(t *testing.T) {
 	program, bin := buildNodeProgram(t), buildFleetwire(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	start := time.Now()
 	logf := func(format string, args ...any) { // with the time since the start
@@ -178,8 +184,12 @@ dispatch:
 subscriptions:
   - {id: all, account: acme, url: %q, secret: %q}
 `, cl.ClientURLs(), rcv.URL(), secret)
-	// One after the other: the first takes the lease, the second stands by.
-	ra := startReplica(t, ctx, bin, "a", yaml)
+	// Both at once, as systemd starts them on two hosts: they create the
+	// same R3 streams and buckets concurrently (cloud/internal/ensure), one
+	// takes the lease, the other stands by.
+	ra, rb := launchReplica(t, bin, "a", yaml), launchReplica(t, bin, "b", yaml)
+	ra.waitReady(t, ctx)
+	rb.waitReady(t, ctx)
 	nc, err := nats.Connect(cl.ClientURLs(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +200,6 @@ subscriptions:
 		t.Fatal(err)
 	}
 	lease := leaseBucket(t, ctx, js, ra)
-	leaseHolder(t, ctx, lease, ra)
-	rb := startReplica(t, ctx, bin, "b", yaml)
 	outputs := func() string {
 		return fmt.Sprintf("replica a (pid %d):\n%s\nreplica b (pid %d):\n%s", ra.pid(), ra.out.String(), rb.pid(), rb.out.String())
 	}

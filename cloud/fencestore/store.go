@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"strings"
 
@@ -26,12 +27,14 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if replicas == 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "fleetwire geofences: <account>.<fence> = GeoJSON Feature",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "fleetwire geofences: <account>.<fence> = GeoJSON Feature",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fencestore: bucket %s: %w", Bucket, err)

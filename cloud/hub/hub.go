@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats.go"
@@ -180,7 +181,9 @@ func EnsureEvents(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		Replicas:    cfg.Replicas,
 		AllowDirect: true, // fast last-event lookups by forwarders
 	}
-	st, err := js.CreateOrUpdateStream(ctx, sc)
+	st, err := ensure.Retry(ctx, "create stream", func(ctx context.Context) (jetstream.Stream, error) {
+		return js.CreateOrUpdateStream(ctx, sc)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("hub: stream %s: %w", cfg.Name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/fleetwire/fleetwire/cloud/callout"
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"slices"
 	"strings"
 	"sync"
@@ -102,11 +103,13 @@ type Store struct {
 
 // Open creates or opens the bucket.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "fleetwire: public keys of vehicles and customer NATS clients",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "fleetwire: public keys of vehicles and customer NATS clients",
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(replicas, 1),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identities: bucket %s: %w", Bucket, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/shared/detectconfig"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,12 +27,14 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if replicas == 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "fleetwire detection overrides: <account>.detect and <account>.<vehicle>.detect = YAML of the detect: section",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "fleetwire detection overrides: <account>.detect and <account>.<vehicle>.detect = YAML of the detect: section",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("settingsstore: bucket %s: %w", Bucket, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -46,11 +47,13 @@ type Groups struct {
 
 // OpenGroups creates or opens the group bucket.
 func OpenGroups(ctx context.Context, js jetstream.JetStream, replicas int) (*Groups, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      GroupBucket,
-		Description: "fleetwire: vehicle groups (sites, depots) that subscriptions select",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      GroupBucket,
+			Description: "fleetwire: vehicle groups (sites, depots) that subscriptions select",
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(replicas, 1),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("subscription: bucket %s: %w", GroupBucket, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -40,12 +41,14 @@ type StoreConfig struct {
 
 // Open creates or opens the bucket.
 func Open(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "fleetwire: webhook subscriptions",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(cfg.Replicas, 1),
-		History:     5,
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "fleetwire: webhook subscriptions",
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(cfg.Replicas, 1),
+			History:     5,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("subscription: bucket %s: %w", Bucket, err)

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -95,12 +96,14 @@ type Store struct {
 
 // Open creates or opens the bucket. replicas is 1, or 3 on a cluster.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "fleetwire: API tokens, SHA-256 hashed",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-		History:     1,
+	kv, err := ensure.Retry(ctx, "create bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "fleetwire: API tokens, SHA-256 hashed",
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(replicas, 1),
+			History:     1,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tokens: bucket %s: %w", Bucket, err)
