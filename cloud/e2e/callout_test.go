@@ -28,46 +28,16 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// securedClusterFiles copies deploy/nats into dir, turns on its
-// `include ./auth.conf` line and its two TLS lines (with test certificates
-// in place of /etc/nats/tls) and runs `fleetwire hub-auth init` there: the
-// steps deploy/README.md gives an operator.
+// securedClusterFiles secures a copy of deploy/nats in dir with test
+// certificates (localcluster.Secure: auth.conf included, TLS on the client
+// and leaf ports, `fleetwire hub-auth init`).
 func securedClusterFiles(t *testing.T, dir string) (callout.Files, testcert.Files) {
 	t.Helper()
 	certs, err := testcert.Write(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(deployDir, "nats")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enabled := false
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "hub-common.conf" {
-			s := string(b)
-			for line, n := range map[string]int{"# include ./auth.conf": 1, `# tls { cert_file: "/etc/nats/tls/hub.pem", key_file: "/etc/nats/tls/hub-key.pem" }`: 2} {
-				if strings.Count(s, line) != n {
-					t.Fatalf("deploy/nats/hub-common.conf: want %d %q lines to uncomment", n, line)
-				}
-				s = strings.ReplaceAll(s, line, strings.TrimPrefix(line, "# "))
-			}
-			s = strings.NewReplacer("/etc/nats/tls/hub.pem", certs.Cert, "/etc/nats/tls/hub-key.pem", certs.Key).Replace(s)
-			b, enabled = []byte(s), true
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !enabled {
-		t.Fatal("deploy/nats/hub-common.conf not found")
-	}
-	files, err := callout.InitDir(dir, nil)
+	files, err := localcluster.Secure(filepath.Join(deployDir, "nats"), dir, &localcluster.TLSFiles{Cert: certs.Cert, Key: certs.Key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +61,6 @@ func TestExternalClusterAuth(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	confDir := filepath.Join(dir, "nats")
-	if err := os.Mkdir(confDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	files, certs := securedClusterFiles(t, confDir)
 	cl, err := localcluster.Start(ctx, localcluster.Config{
 		Files: localcluster.ConfigFiles(confDir), Dir: filepath.Join(dir, "stores"), MaxStore: 1 << 30, Logger: clusterLog(),

@@ -7,6 +7,7 @@
 //	go run ./scripts/cluster -dir /tmp/fw-cluster  # keep the stores (restart from them)
 //	go run ./scripts/cluster -random-ports
 //	go run ./scripts/cluster -processes            # each node its own process (kill -9 one to try a crash)
+//	go run ./scripts/cluster -secure /tmp/fw-auth  # as deploy/README.md secures it: only registered keys get in
 //
 // With -node as its first argument it runs one node of such a cluster
 // instead (localcluster.RunNode): the tests start it so for their kills.
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/cloud/hub/localcluster"
 )
 
@@ -38,8 +40,17 @@ func main() {
 	maxStore := flag.Int64("max-store", 1<<30, "JetStream disk budget per node, bytes")
 	verbose := flag.Bool("v", false, "print the servers' log")
 	processes := flag.Bool("processes", false, "run each node as its own process (this program with -node); monitoring on 8222-8224")
+	secure := flag.String("secure", "", "secure the cluster as deploy/README.md does (auth.conf included, fleetwire hub-auth init): node files and fleetwire's keys in this directory")
 	flag.Parse()
 	o := options{confDir: *confDir, dir: *dir, client: *client, route: *route, leaf: *leaf, http: 8222, random: *random, maxStore: *maxStore, verbose: *verbose}
+	if *secure != "" {
+		f, err := localcluster.Secure(*confDir, *secure, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		o.confDir, o.auth = *secure, &f
+	}
 	if *processes {
 		self, err := os.Executable()
 		if err != nil {
@@ -72,6 +83,7 @@ type options struct {
 	maxStore                  int64
 	verbose                   bool
 	program                   string // node program: process mode
+	auth                      *callout.Files
 }
 
 func run(o options) error {
@@ -116,7 +128,14 @@ func run(o options) error {
 			fmt.Printf("  %s: pid %d\n", nd.Name, nd.Pid())
 		}
 	}
-	fmt.Printf("\nfor example:\n  go run ./cloud/cmd/fleetwire serve --config deploy/cloud-cluster.yaml --hub.url %s --api.token_file %s/operator.token\n", c.ClientURLs(), dir)
+	auth := ""
+	if o.auth != nil {
+		auth = fmt.Sprintf(" \\\n      --hub.auth --hub.nkey_file %s --hub.callout.issuer_file %s --hub.callout.system_key_file %s", o.auth.Service, o.auth.Issuer, o.auth.System)
+	}
+	fmt.Printf("\nfor example:\n  go run ./cloud/cmd/fleetwire serve --config deploy/cloud-cluster.yaml --hub.url %s --api.token_file %s/operator.token%s\n", c.ClientURLs(), dir, auth)
+	if o.auth != nil {
+		fmt.Printf("\nonly registered keys get in: for each vehicle\n  go run ./edge/cmd/fleetwire-edge keygen /tmp/fw/truck-042.nk\n  go run ./cloud/cmd/fleetwire vehicles register truck-042 --key U… --token $(cat %s/operator.token)\nand run it with --hub.key_file /tmp/fw/truck-042.nk\n", dir)
+	}
 	fmt.Println("\nCtrl-C stops the cluster.")
 	<-ctx.Done()
 	fmt.Println("stopping")
