@@ -14,16 +14,12 @@ import (
 	"github.com/fleetwire/fleetwire/cloud/callout"
 	"github.com/fleetwire/fleetwire/cloud/hub/localcluster"
 	"github.com/fleetwire/fleetwire/cloud/identities"
-	"github.com/fleetwire/fleetwire/cloud/internal/receiver"
 	"github.com/fleetwire/fleetwire/cloud/server"
-	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/fleetwire/fleetwire/edge/agent"
-	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/fleetwire/fleetwire/shared/event"
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/fleetwire/fleetwire/shared/testcert"
-	"github.com/fleetwire/fleetwire/shared/webhooks"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
@@ -95,13 +91,12 @@ func TestExternalClusterAuth(t *testing.T) {
 		registered = append(registered, server.VehicleKey{Account: "acme", Vehicle: id, Key: identity.PublicKey(kp)})
 	}
 	logs := &lockedBuffer{}
-	c := startSecuredClusterCloud(t, ctx, cl, func(cfg *server.Config) {
+	c := startClusterCloudOn(t, ctx, cl, func(cfg *server.Config) {
 		cfg.Hub.Auth = true
 		cfg.Hub.NkeyFile = files.Service
 		cfg.Hub.CAFile = certs.CA
 		cfg.Hub.Callout = server.CalloutConfig{IssuerFile: files.Issuer, SystemKeyFile: files.System}
 		cfg.VehicleKeys = registered
-		cfg.API.Listen, cfg.API.TokenFile = "127.0.0.1:0", filepath.Join(dir, "operator.token")
 	}, server.WithLogger(debugLogger(logs)))
 	vehicleWith := func(id string) *vehicle {
 		return startVehicleWith(t, ctx, c, id, func(cfg *agent.Config) { cfg.Hub.KeyFile, cfg.Hub.CAFile = keyFiles[id], certs.CA }, agent.WithLogger(debugLogger(logs)))
@@ -232,37 +227,6 @@ func TestExternalClusterAuth(t *testing.T) {
 	if !strings.Contains(all, "connection refused") {
 		t.Fatalf("the log capture is not working (%d bytes)", len(all))
 	}
-}
-
-// startSecuredClusterCloud is fleetwire serve on deploy/cloud-cluster.yaml
-// against cl, tuned, with a receiver subscribed to acme's events and the
-// vehicles' leaf links spread over the nodes.
-func startSecuredClusterCloud(t *testing.T, ctx context.Context, cl *localcluster.Cluster, tune func(*server.Config), opts ...server.Option) *cloud {
-	t.Helper()
-	secret, err := webhooks.NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rcv.Close() })
-	cfg := server.Default()
-	if err := config.Load(&cfg, config.Options{File: filepath.Join(deployDir, "cloud-cluster.yaml"), EnvPrefix: "FLEETWIRE_", Environ: []string{}}); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Hub.URL = cl.ClientURLs()
-	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
-	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
-	cfg.Dispatch.Timeout = 2 * time.Second
-	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
-	tune(&cfg)
-	b := startBalancer(t, cl.LeafAddrs())
-	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: b.ln.Addr().String(), secret: secret, opts: opts}
-	c.start(ctx)
-	t.Cleanup(c.shutdown)
-	return c
 }
 
 // startLeaf is a bare leaf server linking to the cloud with seed ("" none)

@@ -134,13 +134,21 @@ func startProcessCluster(t *testing.T, ctx context.Context, program string) *loc
 }
 
 // startClusterCloud starts the deploy/nats cluster on loopback, each node
-// its own process of program, and fleetwire serve (in this process)
-// against it, configured by deploy/cloud-cluster.yaml (hub.url moved to the
-// local nodes), with the API on, a receiver subscribed to every event, and
-// vehicles' leaf links spread over the nodes by a balancer.
+// its own process of program, and fleetwire serve against it
+// (startClusterCloudOn).
 func startClusterCloud(t *testing.T, ctx context.Context, program string) (*cloud, *localcluster.Cluster) {
 	t.Helper()
 	cl := startProcessCluster(t, ctx, program)
+	return startClusterCloudOn(t, ctx, cl, nil), cl
+}
+
+// startClusterCloudOn runs fleetwire serve (in this process) against cl,
+// configured by deploy/cloud-cluster.yaml (hub.url moved to the local
+// nodes) and then by tune, with the API on, a receiver subscribed to
+// acme's events, and vehicles' leaf links spread over the nodes by a
+// balancer.
+func startClusterCloudOn(t *testing.T, ctx context.Context, cl *localcluster.Cluster, tune func(*server.Config), opts ...server.Option) *cloud {
+	t.Helper()
 	secret, err := webhooks.NewSecret()
 	if err != nil {
 		t.Fatal(err)
@@ -163,12 +171,15 @@ func startClusterCloud(t *testing.T, ctx context.Context, program string) (*clou
 	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
 	cfg.Dispatch.Timeout = 2 * time.Second
 	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
+	if tune != nil {
+		tune(&cfg)
+	}
 	b := startBalancer(t, cl.LeafAddrs())
-	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: b.ln.Addr().String(), secret: secret}
+	c := &cloud{t: t, cfg: cfg, rcv: rcv, leaf: b.ln.Addr().String(), secret: secret, opts: opts}
 	c.start(ctx)
 	t.Cleanup(c.shutdown)
 	waitConsumerLeader(t, ctx, c.srv.Hub().JS, "sub-all")
-	return c, cl
+	return c
 }
 
 // waitConsumerLeader waits until the EVENTS consumer name has a leader. On
@@ -338,27 +349,7 @@ func TestClusterNodeFailures(t *testing.T) {
 	}
 	logf("%s restarted from its store (pid %d)", eventsLeader.Name, eventsLeader.Pid())
 
-	for range files {
-		if err := <-done; err != nil {
-			t.Fatalf("feeding fixes: %v", err)
-		}
-	}
-	for _, v := range vs { // every fix became a stored position
-		for v.positions() < perVehicle {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("vehicle %s: %d of %d positions stored", v.id, v.positions(), perVehicle)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
-	want := 0
-	for _, v := range vs {
-		want += len(v.storedEvents())
-	}
-	wctx, wcancel := context.WithTimeout(ctx, time.Until(deadline(ctx))-5*time.Second)
-	defer wcancel()
-	first := waitUnique(t, wctx, c.rcv, want, func() { diagnose(t, js, c.rcv, vs) })
+	want, first := awaitDelivered(t, ctx, done, vs, perVehicle, c.rcv, js)
 	dups := len(c.rcv.Deliveries()) - len(first)
 	logf("%d events from %d vehicles delivered; %d delivered again with the same webhook-id", want, len(vs), dups)
 	if dups > 2 {
@@ -378,6 +369,35 @@ func kill(t *testing.T, cl *localcluster.Cluster, nd *localcluster.Node) {
 	if err := cl.Kill(nd); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// awaitDelivered waits until every vehicle's feed (paced by pace, one
+// result on done each) ended, every fix became a stored position and every
+// stored event was delivered; it returns how many events were stored and
+// the first delivery of each. It leaves 5 s of ctx for the caller.
+func awaitDelivered(t *testing.T, ctx context.Context, done <-chan error, vs []*vehicle, perVehicle int, rcv *receiver.Receiver, js jetstream.JetStream) (int, []receiver.Delivery) {
+	t.Helper()
+	for range vs {
+		if err := <-done; err != nil {
+			t.Fatalf("feeding fixes: %v", err)
+		}
+	}
+	for _, v := range vs { // every fix became a stored position
+		for v.positions() < perVehicle {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("vehicle %s: %d of %d positions stored", v.id, v.positions(), perVehicle)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	want := 0
+	for _, v := range vs {
+		want += len(v.storedEvents())
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Until(deadline(ctx))-5*time.Second)
+	defer cancel()
+	return want, waitUnique(t, wctx, rcv, want, func() { diagnose(t, js, rcv, vs) })
 }
 
 // waitUnique waits until want distinct webhook-ids arrived and returns the

@@ -246,27 +246,7 @@ subscriptions:
 	logf("replica %s (pid %d) took the lease %s after the kill; deliveries resumed %s after the kill",
 		other.name, other.pid(), moved.Sub(killed).Round(time.Millisecond), resumed.Sub(killed).Round(time.Millisecond))
 
-	for range files {
-		if err := <-done; err != nil {
-			t.Fatalf("feeding fixes: %v", err)
-		}
-	}
-	for _, v := range vs { // every fix became a stored position
-		for v.positions() < perVehicle {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("vehicle %s: %d of %d positions stored", v.id, v.positions(), perVehicle)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
-	want := 0
-	for _, v := range vs {
-		want += len(v.storedEvents())
-	}
-	wctx, wcancel := context.WithTimeout(ctx, time.Until(deadline(ctx))-5*time.Second)
-	defer wcancel()
-	first := waitUnique(t, wctx, rcv, want, func() { diagnose(t, js, rcv, vs) })
+	want, first := awaitDelivered(t, ctx, done, vs, perVehicle, rcv, js)
 	ds := rcv.Deliveries()
 	dups := len(ds) - len(first)
 	after := 0
