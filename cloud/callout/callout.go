@@ -173,6 +173,7 @@ type Authorizer struct {
 	mu       sync.Mutex
 	admitted uint64
 	refused  map[string]uint64
+	lastLog  map[string]time.Time // last refusal logged, by reason
 	kicked   uint64
 }
 
@@ -183,7 +184,7 @@ func New(cfg Config) (*Authorizer, error) {
 		return nil, err
 	}
 	pub, _ := cfg.Issuer.PublicKey()
-	return &Authorizer{cfg: cfg, issuer: pub, refused: map[string]uint64{}}, nil
+	return &Authorizer{cfg: cfg, issuer: pub, refused: map[string]uint64{}, lastLog: map[string]time.Time{}}, nil
 }
 
 // Start subscribes to Subject and returns once the servers know of the
@@ -240,9 +241,10 @@ func (a *Authorizer) handle(m *nats.Msg) {
 	}
 	log := a.cfg.Logger.With("key", key, "kind", req.ClientInformation.Kind, "host", req.ClientInformation.Host, "server", req.Server.Name)
 	if err != nil {
-		a.count(err)
 		resp.Error = err.Error()
-		log.Warn("callout: connection refused", "err", err)
+		if a.count(err) {
+			log.Warn("callout: connection refused (logged at most once a second per reason)", "err", err)
+		}
 	}
 	token, serr := resp.Encode(a.cfg.Issuer)
 	if serr != nil {
@@ -321,7 +323,9 @@ func allowOnly(subjects []string) []string {
 	return slices.Clone(subjects)
 }
 
-func (a *Authorizer) count(err error) {
+// count counts a refusal and reports whether to log it: at most once a
+// second per reason, since a refused gateway retries every second.
+func (a *Authorizer) count(err error) (logIt bool) {
 	reason := ReasonUnregistered
 	switch {
 	case errors.Is(err, ErrNoKey):
@@ -333,8 +337,13 @@ func (a *Authorizer) count(err error) {
 		reason = "error"
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.refused[reason]++
-	a.mu.Unlock()
+	if now := time.Now(); now.Sub(a.lastLog[reason]) >= time.Second {
+		a.lastLog[reason] = now
+		return true
+	}
+	return false
 }
 
 // Revoke disconnects the connections admitted for keys, by this Authorizer
