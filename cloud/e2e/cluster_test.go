@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -261,12 +262,46 @@ func streamLeader(t *testing.T, ctx context.Context, js jetstream.JetStream, cl 
 	}
 }
 
-// waitDeliveries waits until the receiver has n deliveries.
-func waitDeliveries(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n int, during string) {
+// waitProgress waits until the receiver has n deliveries or, if the
+// vehicles have less than that left to send (each fed perVehicle fixes),
+// until everything they stored was delivered once.
+func waitProgress(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n int, vs []*vehicle, perVehicle int, during string, onFail func()) {
 	t.Helper()
-	if _, err := rcv.WaitFor(ctx, n); err != nil {
-		t.Fatalf("%s: %v", during, err)
+	for {
+		ds := rcv.Deliveries()
+		if len(ds) >= n {
+			return
+		}
+		fed, stored := true, 0
+		for _, v := range vs {
+			fed = fed && v.positions() >= perVehicle
+			stored += len(v.storedEvents())
+		}
+		if fed {
+			seen := map[string]bool{}
+			for _, d := range ds {
+				seen[d.ID] = true
+			}
+			if len(seen) >= stored {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			onFail()
+			t.Fatalf("%s: %d of %d deliveries (%d events stored, all fed: %v)", during, len(ds), n, stored, fed)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
+}
+
+// fedShare is the share of the fixes the vehicles have stored so far.
+func fedShare(vs []*vehicle, perVehicle int) string {
+	n := 0
+	for _, v := range vs {
+		n += min(v.positions(), perVehicle)
+	}
+	return fmt.Sprintf("%d of %d fixes in", n, len(vs)*perVehicle)
 }
 
 // TestClusterNodeFailures runs fleetwire serve against a 3-node cluster
@@ -299,12 +334,32 @@ func TestClusterNodeFailures(t *testing.T) {
 	for _, f := range files {
 		v := startVehicle(t, ctx, c, f.id)
 		vs = append(vs, v)
-		v.pace(ctx, loadFixes(t, f.file, perVehicle), 8*time.Millisecond, done)
+		// Paced so that both kills come while the fleet is still sending.
+		v.pace(ctx, loadFixes(t, f.file, perVehicle), 20*time.Millisecond, done)
+	}
+
+	why := func() { // for a failed wait: what the hub holds, what was delivered
+		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer dcancel()
+		diagnose(t, js, c.rcv, vs)
+		if ci, err := js.Consumer(dctx, "EVENTS", "sub-all"); err == nil {
+			if info, err := ci.Info(dctx); err == nil {
+				t.Logf("consumer sub-all: delivered %+v ack floor %+v pending %d ack pending %d waiting %d leader %s",
+					info.Delivered, info.AckFloor, info.NumPending, info.NumAckPending, info.NumWaiting, info.Cluster.Leader)
+			} else {
+				t.Logf("consumer sub-all info: %v", err)
+			}
+		}
+		for _, v := range vs {
+			st := v.ag.Stats()
+			t.Logf("vehicle %s: link up %v, last seq %d, forwarded seq %d, retries %d", v.id, v.ag.LinkUp(), st.LastSeq, st.ForwardedSeq, st.Retries)
+		}
+		t.Logf("fleetwire serve connected to %s", c.srv.Hub().NC.ConnectedServerName())
 	}
 
 	// (a) A node leading neither the meta group nor EVENTS, preferably the
 	// one fleetwire serve is connected to.
-	waitDeliveries(t, ctx, c.rcv, 300, "before the first failure")
+	waitProgress(t, ctx, c.rcv, 300, vs, perVehicle, "before the first failure", func() {})
 	eventsLeader := streamLeader(t, ctx, js, cl, "EVENTS")
 	metaLeader, err := cl.MetaLeader(ctx)
 	if err != nil {
@@ -323,27 +378,27 @@ func TestClusterNodeFailures(t *testing.T) {
 		t.Fatal("no node leads nothing")
 	}
 	n := len(c.rcv.Deliveries())
-	logf("killing follower %s (pid %d; fleetwire serve on %s, EVENTS leader %s, meta leader %s) after %d deliveries",
-		victim.Name, victim.Pid(), c.srv.Hub().NC.ConnectedServerName(), eventsLeader.Name, metaLeader.Name, n)
+	logf("killing follower %s (pid %d; fleetwire serve on %s, EVENTS leader %s, meta leader %s) after %d deliveries, %s",
+		victim.Name, victim.Pid(), c.srv.Hub().NC.ConnectedServerName(), eventsLeader.Name, metaLeader.Name, n, fedShare(vs, perVehicle))
 	kill(t, cl, victim)
-	waitDeliveries(t, ctx, c.rcv, n+300, "with a follower down")
+	waitProgress(t, ctx, c.rcv, n+300, vs, perVehicle, "with a follower down", why)
 	if err := cl.Restart(ctx, victim); err != nil {
 		t.Fatal(err)
 	}
 	logf("%s restarted from its store (pid %d)", victim.Name, victim.Pid())
 
 	// (b) The EVENTS stream leader.
-	waitDeliveries(t, ctx, c.rcv, len(c.rcv.Deliveries())+200, "after the follower's restart")
+	waitProgress(t, ctx, c.rcv, len(c.rcv.Deliveries())+200, vs, perVehicle, "after the follower's restart", why)
 	eventsLeader = streamLeader(t, ctx, js, cl, "EVENTS")
 	n = len(c.rcv.Deliveries())
-	logf("killing EVENTS leader %s (pid %d; fleetwire serve on %s) after %d deliveries", eventsLeader.Name, eventsLeader.Pid(), c.srv.Hub().NC.ConnectedServerName(), n)
+	logf("killing EVENTS leader %s (pid %d; fleetwire serve on %s) after %d deliveries, %s", eventsLeader.Name, eventsLeader.Pid(), c.srv.Hub().NC.ConnectedServerName(), n, fedShare(vs, perVehicle))
 	kill(t, cl, eventsLeader)
 	if nl := streamLeader(t, ctx, js, cl, "EVENTS"); nl == eventsLeader {
 		t.Fatal("killed node still leads EVENTS")
 	} else {
 		logf("new EVENTS leader %s", nl.Name)
 	}
-	waitDeliveries(t, ctx, c.rcv, n+300, "with the EVENTS leader down")
+	waitProgress(t, ctx, c.rcv, n+300, vs, perVehicle, "with the EVENTS leader down", why)
 	if err := cl.Restart(ctx, eventsLeader); err != nil {
 		t.Fatal(err)
 	}
