@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -267,6 +269,8 @@ func streamLeader(t *testing.T, ctx context.Context, js jetstream.JetStream, cl 
 // until everything they stored was delivered once.
 func waitProgress(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n int, vs []*vehicle, perVehicle int, during string, onFail func()) {
 	t.Helper()
+	giveUp := time.NewTimer(time.Until(deadline(ctx)) - 20*time.Second)
+	defer giveUp.Stop()
 	for {
 		ds := rcv.Deliveries()
 		if len(ds) >= n {
@@ -287,12 +291,28 @@ func waitProgress(t *testing.T, ctx context.Context, rcv *receiver.Receiver, n i
 			}
 		}
 		select {
-		case <-ctx.Done():
+		case <-giveUp.C:
+			// While fleetwire serve still runs (it stops with ctx), so
+			// that onFail sees it as it was.
 			onFail()
 			t.Fatalf("%s: %d of %d deliveries (%d events stored, all fed: %v)", during, len(ds), n, stored, fed)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// goroutines returns the stacks of this process's goroutines that run code
+// whose path contains pkg.
+func goroutines(pkg string) string {
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, pkg) {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
 }
 
 // fedShare is the share of the fixes the vehicles have stored so far.
@@ -341,7 +361,8 @@ func TestClusterNodeFailures(t *testing.T) {
 	why := func() { // for a failed wait: what the hub holds, what was delivered
 		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer dcancel()
-		diagnose(t, js, c.rcv, vs)
+		t.Logf("dispatcher goroutines:\n%s", goroutines("cloud/dispatch"))
+		defer diagnose(t, js, c.rcv, vs)
 		if ci, err := js.Consumer(dctx, "EVENTS", "sub-all"); err == nil {
 			if info, err := ci.Info(dctx); err == nil {
 				t.Logf("consumer sub-all: delivered %+v ack floor %+v pending %d ack pending %d waiting %d leader %s",
@@ -610,8 +631,10 @@ func diagnose(t *testing.T, js jetstream.JetStream, rcv *receiver.Receiver, vs [
 		if len(missing) > 0 && err == nil {
 			oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{event.VehicleSubjects("acme", v.id)}})
 			if err == nil {
-				for i := 0; i < len(missing)+2; i++ {
-					m, err := oc.Next(jetstream.FetchMaxWait(time.Second))
+				for i := 0; i < min(len(missing)+2, 5); i++ {
+					nctx, ncancel := context.WithTimeout(ctx, 2*time.Second)
+					m, err := oc.Next(jetstream.FetchContext(nctx))
+					ncancel()
 					if err != nil {
 						break
 					}
@@ -622,8 +645,10 @@ func diagnose(t *testing.T, js jetstream.JetStream, rcv *receiver.Receiver, vs [
 			if dl, err := js.Stream(ctx, "DELIVERIES"); err == nil {
 				oc, err := dl.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"fleet.deliveries.all." + v.id + ".>"}})
 				if err == nil {
-					for i := 0; i < len(missing)+2; i++ {
-						m, err := oc.Next(jetstream.FetchMaxWait(time.Second))
+					for i := 0; i < min(len(missing)+2, 5); i++ {
+						nctx, ncancel := context.WithTimeout(ctx, 2*time.Second)
+						m, err := oc.Next(jetstream.FetchContext(nctx))
+						ncancel()
 						if err != nil {
 							break
 						}
