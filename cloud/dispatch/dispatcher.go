@@ -73,15 +73,39 @@ func (d *Dispatcher) Run(ctx context.Context, store *subscription.Store) error {
 			}
 		}
 	}, func(ctx context.Context) {
-		if err := d.superviseAll(ctx, store); err != nil && ctx.Err() == nil {
-			d.cfg.Logger.Error("dispatch: cannot follow the subscriptions", "err", err)
+		// While the lease is held, the subscriptions must be followed: a
+		// watch that ends or cannot start (the cluster electing the
+		// bucket's leader) is started again, or this replica would hold
+		// the lease and deliver nothing.
+		backoff := 100 * time.Millisecond
+		for {
+			err := d.superviseAll(ctx, store)
+			if ctx.Err() != nil {
+				return
+			}
+			d.cfg.Logger.Warn("dispatch: lost track of the subscriptions; following them again", "err", err, "in", backoff)
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
 		}
 	})
 	return ctx.Err()
 }
 
-// superviseAll runs a supervisor per subscription in store until ctx ends.
+// errWatchEnded: the subscriptions' watch stopped (or never delivered the
+// stored subscriptions) while the lease was held.
+var errWatchEnded = errors.New("dispatch: the subscriptions' watch ended")
+
+// watchSyncTimeout bounds the wait for the stored subscriptions.
+const watchSyncTimeout = 15 * time.Second
+
+// superviseAll runs a supervisor per subscription in store until ctx ends,
+// or until its watch of the store ends (errWatchEnded): then every worker
+// is stopped first.
 func (d *Dispatcher) superviseAll(ctx context.Context, store *subscription.Store) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	changes, err := store.Watch(ctx, func(id string, err error) {
 		d.cfg.Logger.Error("dispatch: stored subscription unreadable, ignored", "subscription", id, "err", err)
 	})
@@ -98,7 +122,11 @@ func (d *Dispatcher) superviseAll(ctx context.Context, store *subscription.Store
 		return fmt.Errorf("dispatch: %w", err)
 	}
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() { cancel(); wg.Wait() }() // stop the supervisors, then wait for them
+	// A watch started while the cluster elects the bucket's leader was
+	// seen never to deliver: it must list the subscriptions in time.
+	syncDeadline := time.NewTimer(watchSyncTimeout)
+	defer syncDeadline.Stop()
 	sups := map[string]*supervisor{}
 	latest := map[string]subscription.Change{}
 	for {
@@ -113,9 +141,18 @@ func (d *Dispatcher) superviseAll(ctx context.Context, store *subscription.Store
 					sups[id].offer(c)
 				}
 			}
+		case <-syncDeadline.C:
+			return fmt.Errorf("%w: no complete list of subscriptions within %s", errWatchEnded, watchSyncTimeout)
 		case c, ok := <-changes:
 			if !ok {
-				return nil
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errWatchEnded
+			}
+			if c.Synced {
+				syncDeadline.Stop()
+				continue
 			}
 			latest[c.ID] = c
 			s, found := sups[c.ID]

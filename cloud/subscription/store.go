@@ -208,17 +208,19 @@ func (st *Store) List(ctx context.Context) ([]Subscription, error) {
 }
 
 // Change is one update seen by Watch: the subscription as stored, or
-// Deleted with only ID set.
+// Deleted with only ID set; or, once, Synced alone: every subscription
+// stored when the watch began has been sent.
 type Change struct {
 	ID           string
 	Subscription Subscription
 	Deleted      bool
 	Revision     uint64
+	Synced       bool
 }
 
-// Watch sends every subscription, then each change, until ctx ends. The
-// channel is closed when ctx ends. A stored value that cannot be decoded
-// is reported through bad and skipped.
+// Watch sends every subscription, a Synced change, then each change, until
+// ctx ends. The channel is closed when ctx ends (or the watch fails). A
+// stored value that cannot be decoded is reported through bad and skipped.
 func (st *Store) Watch(ctx context.Context, bad func(id string, err error)) (<-chan Change, error) {
 	w, err := st.kv.WatchAll(ctx)
 	if err != nil {
@@ -239,20 +241,23 @@ func (st *Store) Watch(ctx context.Context, bad func(id string, err error)) (<-c
 				}
 				e = v
 			}
-			if e == nil {
-				continue // end of the initial values
-			}
-			c := Change{ID: e.Key(), Revision: e.Revision()}
-			if e.Operation() != jetstream.KeyValuePut {
+			var c Change
+			switch {
+			case e == nil: // end of the initial values
+				c.Synced = true
+			case e.Operation() != jetstream.KeyValuePut:
+				c.ID, c.Revision = e.Key(), e.Revision()
 				c.Deleted = true
-			} else if s, err := decode(e.Value()); err != nil {
-				if bad != nil {
-					bad(e.Key(), err)
+			default:
+				s, err := decode(e.Value())
+				if err != nil {
+					if bad != nil {
+						bad(e.Key(), err)
+					}
+					continue
 				}
-				continue
-			} else {
 				s.Revision = e.Revision()
-				c.Subscription = s
+				c.ID, c.Revision, c.Subscription = e.Key(), e.Revision(), s
 			}
 			select {
 			case out <- c:
