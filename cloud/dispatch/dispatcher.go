@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/cloud/internal/ensure"
 	"github.com/fleetwire/fleetwire/cloud/subscription"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -308,6 +309,16 @@ func (d *Dispatcher) consumerConfig(sub subscription.Subscription, filter []stri
 // epoch; a consumer from an earlier epoch is replaced, because where a
 // consumer starts cannot be changed.
 func (d *Dispatcher) ensureConsumer(ctx context.Context, sub subscription.Subscription, filter []string) (jetstream.Consumer, error) {
+	// Each attempt bounded and retried: a consumer request sent while the
+	// cluster elects the consumer's leader can go unanswered, and one
+	// without a deadline was seen to wait for ever (a replica holding the
+	// lease and delivering nothing).
+	return ensure.Retry(ctx, "consumer "+sub.ConsumerName(), func(ctx context.Context) (jetstream.Consumer, error) {
+		return d.ensureConsumerOnce(ctx, sub, filter)
+	})
+}
+
+func (d *Dispatcher) ensureConsumerOnce(ctx context.Context, sub subscription.Subscription, filter []string) (jetstream.Consumer, error) {
 	want := d.consumerConfig(sub, filter)
 	cur, err := d.js.Consumer(ctx, d.cfg.Stream, want.Durable)
 	switch {
