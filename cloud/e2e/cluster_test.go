@@ -345,18 +345,9 @@ func TestClusterNodeFailures(t *testing.T) {
 	js := c.srv.Hub().JS
 	logf("cluster (node processes %d, %d, %d) and fleetwire serve up", cl.Nodes()[0].Pid(), cl.Nodes()[1].Pid(), cl.Nodes()[2].Pid())
 
-	files := []struct{ id, file string }{
-		{"regensburg", "20100411_Geko_Regensburg.txt"}, {"munich", "munich-gps.nmea"}, {"swiss", "20100403_Z205_Switzerland.txt"},
-	}
 	const perVehicle = 700
-	var vs []*vehicle
-	done := make(chan error, len(files))
-	for _, f := range files {
-		v := startVehicle(t, ctx, c, f.id)
-		vs = append(vs, v)
-		// Paced so that both kills come while the fleet is still sending.
-		v.pace(ctx, loadFixes(t, f.file, perVehicle), 20*time.Millisecond, done)
-	}
+	// Paced so that both kills come while the fleet is still sending.
+	vs, done := driveRoutes(t, ctx, c, perVehicle, 20*time.Millisecond)
 
 	why := func() { // for a failed wait: what the hub holds, what was delivered
 		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -445,6 +436,24 @@ func kill(t *testing.T, cl *localcluster.Cluster, nd *localcluster.Node) {
 	if err := cl.Kill(nd); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// driveRoutes starts three vehicles linked through c, each feeding
+// perVehicle fixes of a real drive, one every gap; each sends its result
+// on done when its feed ends.
+func driveRoutes(t *testing.T, ctx context.Context, c *cloud, perVehicle int, gap time.Duration) ([]*vehicle, <-chan error) {
+	t.Helper()
+	files := []struct{ id, file string }{
+		{"regensburg", "20100411_Geko_Regensburg.txt"}, {"munich", "munich-gps.nmea"}, {"swiss", "20100403_Z205_Switzerland.txt"},
+	}
+	var vs []*vehicle
+	done := make(chan error, len(files))
+	for _, f := range files {
+		v := startVehicle(t, ctx, c, f.id)
+		vs = append(vs, v)
+		v.pace(ctx, loadFixes(t, f.file, perVehicle), gap, done)
+	}
+	return vs, done
 }
 
 // awaitDelivered waits until every vehicle's feed (paced by pace, one

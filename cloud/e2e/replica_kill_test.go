@@ -221,17 +221,8 @@ subscriptions:
 	// leaf ports (startVehicle needs only the leaf address of a cloud).
 	b := startBalancer(t, cl.LeafAddrs())
 	hubSide := &cloud{t: t, leaf: b.ln.Addr().String()}
-	files := []struct{ id, file string }{
-		{"regensburg", "20100411_Geko_Regensburg.txt"}, {"munich", "munich-gps.nmea"}, {"swiss", "20100403_Z205_Switzerland.txt"},
-	}
 	const perVehicle = 300
-	var vs []*vehicle
-	done := make(chan error, len(files))
-	for _, f := range files {
-		v := startVehicle(t, ctx, hubSide, f.id)
-		vs = append(vs, v)
-		v.pace(ctx, loadFixes(t, f.file, perVehicle), 10*time.Millisecond, done)
-	}
+	vs, done := driveRoutes(t, ctx, hubSide, perVehicle, 10*time.Millisecond)
 
 	if _, err := rcv.WaitFor(ctx, 250); err != nil {
 		t.Fatalf("deliveries did not start: %v", err)
