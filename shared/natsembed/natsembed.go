@@ -280,6 +280,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // WaitLeafConnected waits until LeafConnected is true or ctx ends.
+// A link that is up has not necessarily carried the hub's subscriptions
+// yet: a request sent at once may still get nats.ErrNoResponders, which
+// callers treat as "not yet" and retry.
 func (s *Server) WaitLeafConnected(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()

@@ -2,10 +2,12 @@ package natsembed_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/fleetwire/fleetwire/shared/natsembed"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -38,6 +40,20 @@ func TestLeafReachesHubJetStream(t *testing.T) {
 	hjs, err := jetstream.NewWithDomain(nc, "hub")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The hub's subscriptions cross the link just after it comes up.
+	for {
+		_, err := hjs.AccountInfo(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, nats.ErrNoResponders) || ctx.Err() != nil {
+			t.Fatalf("hub JetStream through the leaf: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	if _, err := hjs.CreateStream(ctx, jetstream.StreamConfig{Name: "X", Subjects: []string{"x.>"}}); err != nil {
 		t.Fatal(err)
