@@ -235,11 +235,14 @@ func (a *Authorizer) handle(m *nats.Msg) {
 	resp := jwt.NewAuthorizationResponseClaims(req.UserNkey)
 	resp.Audience = req.Server.ID
 	key := req.ConnectOptions.Nkey
+	log := a.cfg.Logger.With("key", key, "kind", req.ClientInformation.Kind, "host", req.ClientInformation.Host, "server", req.Server.Name)
 	user, err := a.authorize(&req.AuthorizationRequest)
 	if err == nil {
 		resp.Jwt, err = a.userJWT(req, user)
 	}
-	log := a.cfg.Logger.With("key", key, "kind", req.ClientInformation.Kind, "host", req.ClientInformation.Host, "server", req.Server.Name)
+	if err == nil {
+		err = a.record(log, key, req)
+	}
 	if err != nil {
 		resp.Error = err.Error()
 		if a.count(err) {
@@ -261,14 +264,26 @@ func (a *Authorizer) handle(m *nats.Msg) {
 	a.mu.Lock()
 	a.admitted++
 	a.mu.Unlock()
-	// Recorded after the answer, which the connection waits for: a
-	// revocation in the same instant may miss it (its session bounds it).
+	log.Debug("callout: connection admitted")
+}
+
+// record remembers an admitted connection for Revoke before the answer
+// goes out, so a connection that is up can always be found. It then looks
+// the key up again: a key revoked while it was being recorded is refused
+// rather than admitted unseen by that revocation. A session that cannot be
+// recorded does not refuse the connection; it only bounds how long a
+// revocation takes (the session's expiry).
+func (a *Authorizer) record(log *slog.Logger, key string, req *jwt.AuthorizationRequestClaims) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := a.cfg.Sessions.Add(sctx, key, Session{Server: req.Server.ID, CID: req.ClientInformation.ID, Expires: a.cfg.Now().Add(a.cfg.SessionTTL)}); err != nil {
 		log.Warn("callout: admitted connection not recorded: if its key is revoked it stays connected until its session expires", "err", err)
+		return nil
 	}
-	log.Debug("callout: connection admitted")
+	if _, ok := a.cfg.Users(key); !ok {
+		return ErrUnregistered
+	}
+	return nil
 }
 
 // authorize checks the connection's proof of its key and finds the key.
