@@ -142,6 +142,9 @@ func TestExternalClusterAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(nc.Close)
+		if resp := answered(t, ctx, nc, "reading v1's own last event", nats.NewMsg("$JS.hub.API.DIRECT.GET.EVENTS."+event.VehicleSubjects("acme", "v1"))); resp.Header.Get("Nats-Subject") == "" {
+			t.Fatalf("reading v1's own last event: %q %v", resp.Data, resp.Header)
+		}
 		denied(t, ctx, nc, "publishing as v2 (signed by v2's key, stolen)", signedEvent(t, keys["v2"], "acme", "v2", 11))
 		denied(t, ctx, nc, "publishing to EVENTS directly", func() *nats.Msg {
 			m := signedEvent(t, keys["v1"], "acme", "v1", 11)
