@@ -41,13 +41,18 @@ func TestLeafReachesHubJetStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The hub's subscriptions cross the link just after it comes up.
+	// The hub's subscriptions cross the link just after it comes up, and
+	// until then a request may find no responder, or a server answering
+	// 503 for a JetStream it cannot reach yet (as the edge outbox, which
+	// retries both, sees it).
 	for {
 		_, err := hjs.AccountInfo(ctx)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, nats.ErrNoResponders) || ctx.Err() != nil {
+		var apiErr *jetstream.APIError
+		notYet := errors.Is(err, nats.ErrNoResponders) || errors.As(err, &apiErr) && apiErr.Code == 503
+		if !notYet || ctx.Err() != nil {
 			t.Fatalf("hub JetStream through the leaf: %v", err)
 		}
 		select {
