@@ -254,17 +254,27 @@ func (a *Authorizer) handle(m *nats.Msg) {
 		log.Error("callout: cannot sign the answer", "err", serr)
 		return
 	}
-	if err := m.Respond([]byte(token)); err != nil {
-		log.Warn("callout: cannot answer", "err", err)
+	// Counted before the answer, as refusals are: whoever sees the
+	// connection up sees it counted.
+	if err == nil {
+		a.addAdmitted(1)
+	}
+	if rerr := m.Respond([]byte(token)); rerr != nil {
+		log.Warn("callout: cannot answer", "err", rerr)
+		if err == nil {
+			a.addAdmitted(-1)
+		}
 		return
 	}
-	if err != nil {
-		return
+	if err == nil {
+		log.Debug("callout: connection admitted")
 	}
+}
+
+func (a *Authorizer) addAdmitted(n int) {
 	a.mu.Lock()
-	a.admitted++
+	a.admitted = uint64(int64(a.admitted) + int64(n))
 	a.mu.Unlock()
-	log.Debug("callout: connection admitted")
 }
 
 // record remembers an admitted connection for Revoke before the answer

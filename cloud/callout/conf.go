@@ -81,6 +81,9 @@ accounts {
 system_account: SYS
 
 authorization {
+  # How long a connection waits for fleetwire's answer (default 2 s): the answer follows a
+  # replicated write of the session, which takes longer on a busy cluster.
+  timeout: 5
   users: [
 `, Subject, k.System)
 	fmt.Fprintf(&b, "    { nkey: %s }   # fleetwire serve (hub.nkey_file)\n", k.Service)

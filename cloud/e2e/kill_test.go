@@ -95,9 +95,9 @@ func (p *process) kill() {
 // second, so without the delivery log dozens of events came again; with it
 // at most the one whose 2xx raced the kill can (same webhook-id).
 func TestCloudKilled(t *testing.T) {
+	bin := buildFleetwire(t) // a cold build is not the test's time
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	bin := buildFleetwire(t)
 
 	// startCloud provides the receiver, ports and a config; its in-process
 	// server is stopped at once and the binary runs instead.

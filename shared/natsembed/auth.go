@@ -3,6 +3,7 @@ package natsembed
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fleetwire/fleetwire/shared/identity"
 	"github.com/nats-io/nats-server/v2/server"
@@ -43,7 +44,15 @@ func (a *auth) apply(opts *server.Options) {
 	issuer, _ := a.issuer.PublicKey()
 	opts.Nkeys = []*server.NkeyUser{{Nkey: service}}
 	opts.AuthCallout = &server.AuthCallout{Issuer: issuer, AuthUsers: []string{service}, Account: server.DEFAULT_GLOBAL_ACCOUNT}
+	// How long a connection waits for the callout's answer (default 2 s):
+	// the answer follows a replicated write of the session, which takes
+	// longer on a busy hub.
+	opts.AuthTimeout = CalloutTimeout.Seconds()
 }
+
+// CalloutTimeout is how long a server waits for fleetwire's answer to a
+// connection's authorization callout.
+const CalloutTimeout = 5 * time.Second
 
 // CalloutIssuer is the key that signs the answers to this server's
 // authorization callout (cloud/callout), or ErrNoAuth.

@@ -60,7 +60,7 @@ func TestDeployConfigsMatchEmbeddedHub(t *testing.T) {
 // follower in turn and restarts them from their stores: every message is
 // still there.
 func TestClusterStopRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // two elections and catch-ups under -race
 	defer cancel()
 	c, err := localcluster.Start(ctx, localcluster.Config{Files: localcluster.ConfigFiles(deployDir), Dir: t.TempDir(), MaxStore: 1 << 30})
 	if err != nil {
@@ -76,9 +76,9 @@ func TestClusterStopRestart(t *testing.T) {
 // TestClusterKillRestart is TestClusterStopRestart with every node its own
 // process (scripts/cluster -node) and SIGKILL instead of a clean stop.
 func TestClusterKillRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	program := buildNodeProgram(t) // a cold build may take a minute: not the cluster's time
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	program := buildNodeProgram(t)
 	c, err := localcluster.Start(ctx, localcluster.Config{Files: localcluster.ConfigFiles(deployDir), Dir: t.TempDir(), MaxStore: 1 << 30, NodeProgram: program})
 	if err != nil {
 		t.Fatal(err)
