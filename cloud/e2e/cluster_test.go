@@ -172,7 +172,7 @@ func startClusterCloudOn(t *testing.T, ctx context.Context, cl *localcluster.Clu
 	cfg.API.Listen, cfg.API.TokenFile = "127.0.0.1:0", filepath.Join(t.TempDir(), "operator.token")
 	cfg.Dispatch.AllowHTTP, cfg.Dispatch.AllowPrivate = true, true
 	cfg.Dispatch.RetrySchedule = []time.Duration{100 * time.Millisecond}
-	cfg.Dispatch.Timeout = 2 * time.Second
+	cfg.Dispatch.Timeout = 10 * time.Second // a slow 2xx under -race must not count as a failure and come again
 	cfg.Subscriptions = []subscription.Subscription{{ID: "all", Account: "acme", URL: rcv.URL(), Secret: secret}}
 	if tune != nil {
 		tune(&cfg)

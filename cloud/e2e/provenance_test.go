@@ -67,7 +67,7 @@ func TestProvenanceBufferedOffline(t *testing.T) {
 		if i == 0 {
 			// The first one was produced as the cut began: it waited the
 			// whole outage, plus the leaf's reconnection.
-			if waited < cut-time.Second || waited > cut+5*time.Second {
+			if waited < cut-time.Second || waited > cut+10*time.Second { // reconnection and a backoff may add seconds on a loaded machine
 				t.Fatalf("first event of the cut: bufferedS %v, cut lasted %v", waited, cut)
 			}
 		}

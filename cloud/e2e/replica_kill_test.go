@@ -180,7 +180,7 @@ dispatch:
   allow_http: true
   allow_private: true
   retry_schedule: [100ms]
-  timeout: 2s
+  timeout: 10s
 subscriptions:
   - {id: all, account: acme, url: %q, secret: %q}
 `, cl.ClientURLs(), rcv.URL(), secret)
