@@ -82,6 +82,7 @@ type DispatchConfig struct {
 	MaxPayload       int             `koanf:"max_payload" doc:"largest event delivered, bytes; larger ones are recorded as discarded"`
 	AllowHTTP        bool            `koanf:"allow_http" doc:"allow plain http:// receiver URLs (development)"`
 	AllowPrivate     bool            `koanf:"allow_private" doc:"allow receivers on loopback/private addresses (development; SSRF risk)"`
+	LeaseTTL         time.Duration   `koanf:"lease_ttl" doc:"one replica delivers at a time: if it dies, deliveries pause this long before another takes over; a replica that cannot renew it for half of it stops delivering (>= 1s, the same on every replica)"`
 }
 
 // GeofenceImport is a GeoJSON file of fences for one account.
@@ -105,7 +106,7 @@ func Default() Config {
 	return Config{
 		Hub:      HubConfig{StoreDir: "fleetwire-data", LeafListen: "127.0.0.1:7422", MaxStore: 10 << 30},
 		Events:   EventsConfig{MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Duplicates: 2 * time.Minute, Replicas: 1},
-		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 3, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour, MaxAge: 7 * 24 * time.Hour, MaxPayload: 256 << 10},
+		Dispatch: DispatchConfig{Timeout: 10 * time.Second, ImmediateRetries: 3, RetrySchedule: dispatch.DefaultRetrySchedule, MaxRetryAfter: time.Hour, MaxAge: 7 * 24 * time.Hour, MaxPayload: 256 << 10, LeaseTTL: 10 * time.Second},
 		API:      APIConfig{Listen: "127.0.0.1:8080"},
 		LogLevel: "info",
 	}
@@ -186,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Dispatch.MaxPayload < 1024 || c.Dispatch.MaxPayload > 8<<20 {
 		return config.Invalid("dispatch.max_payload", c.Dispatch.MaxPayload, "1024..8388608 bytes")
+	}
+	if c.Dispatch.LeaseTTL < time.Second {
+		return config.Invalid("dispatch.lease_ttl", c.Dispatch.LeaseTTL, "at least 1s (10s by default)")
 	}
 	if c.Dispatch.ImmediateRetries < 0 || c.Dispatch.ImmediateRetries > 10 {
 		return config.Invalid("dispatch.immediate_retries", c.Dispatch.ImmediateRetries, "0..10")

@@ -34,6 +34,7 @@ func TestInvalidConfigNamesKey(t *testing.T) {
 		{"not a duration", "events:\n  max_age: a week\n", nil, "events.max_age"},
 		{"replicas", "events:\n  replicas: 2\n", nil, "events.replicas"},
 		{"typo", "dispatch:\n  timout: 5s\n", nil, "dispatch.timout"},
+		{"lease shorter than a second", "dispatch:\n  lease_ttl: 500ms\n", nil, "dispatch.lease_ttl"},
 		{"http receiver", "subscriptions:\n  - {id: s, account: a, url: 'http://x.example', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n", nil, "subscriptions[0]"},
 		{"env log level", "", []string{"FLEETWIRE_LOG_LEVEL=loud"}, "log_level"},
 		{"nkey file on the embedded hub", "hub:\n  nkey_file: /etc/fleetwire/service.nk\n", nil, "hub.nkey_file"},

@@ -138,7 +138,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Log:     dlog,
 		Timeout: s.cfg.Dispatch.Timeout, ImmediateRetries: immediateRetries(s.cfg.Dispatch.ImmediateRetries),
 		RetrySchedule: s.cfg.Dispatch.RetrySchedule, MaxRetryAfter: s.cfg.Dispatch.MaxRetryAfter,
-		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload, Replicas: s.cfg.Events.Replicas,
+		MaxAge: s.cfg.Dispatch.MaxAge, MaxPayload: s.cfg.Dispatch.MaxPayload, Replicas: s.cfg.Events.Replicas, LeaseTTL: s.cfg.Dispatch.LeaseTTL,
 		AllowHTTP: s.cfg.Dispatch.AllowHTTP, AllowPrivate: s.cfg.Dispatch.AllowPrivate, OnAttempt: s.observeAttempt, Logger: s.log,
 	})
 	if err != nil {
