@@ -442,6 +442,18 @@ func (a *Agent) runHeartbeat(ctx context.Context) error {
 		case <-t.C:
 			now := a.now()
 			a.mu.Lock()
+			if a.inputClock.IsZero() {
+				// No input yet: nothing to age or detect. Ticking the state
+				// to the device clock would move its time, which only goes
+				// forward, to that clock: a day ahead of GNSS time, every
+				// fix would then look a day old, for a day.
+				snap := a.state.Current()
+				a.mu.Unlock()
+				if err := a.emit(ctx, heartbeatEvent(now, time.Since(a.start), snap)); err != nil {
+					return err
+				}
+				continue
+			}
 			ch := a.state.Tick(a.stateTimeLocked(now))
 			found := a.detectLocked(ch)
 			a.mu.Unlock()
