@@ -165,9 +165,23 @@ log_level: info
 		t.Fatal(err)
 	}
 
+	// Killed once the agent has stored 300 events (about one per second
+	// of the drive) and the hub has some. The replay is paced by the
+	// clock from its first fix, so a starved agent can catch up but never
+	// get ahead: with 300 of the drive's ~1,870 events stored, at least
+	// 5 s of the replay remain, whatever the load, and the kill falls
+	// while it records. (Waiting for events on the hub instead tied the
+	// kill to how fast the forwarder keeps up, and the drive could end
+	// first.)
 	p := startChild(t, config)
-	p.wait(ctx, "300 events on the hub", func() bool { n, _ := tryHubCount(ctx, hubJS); return n >= 300 })
-	before := scrape(t, ctx, metrics)["fleetwire_edge_outbox_appended_total"]
+	var before float64
+	p.wait(ctx, "300 events stored and some on the hub", func() bool {
+		if n, _ := tryHubCount(ctx, hubJS); n == 0 {
+			return false
+		}
+		before = scrape(t, ctx, metrics)["fleetwire_edge_outbox_appended_total"]
+		return before >= 300
+	})
 	if p.logged("gnss: replay finished") {
 		t.Fatal("the drive ended before the kill: nothing was being written")
 	}

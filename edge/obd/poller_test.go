@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -15,11 +14,15 @@ import (
 	"github.com/fleetwire/fleetwire/edge/can"
 )
 
-// The Poller is tested against simulated ECUs in real time: an in-memory
-// can.Sender that answers each functional Mode 01 request with the
-// answers a real ECU gave in one of the captures, delivered through
-// Poller.Receive after the CANedge capture's median response time.
-// (SocketCAN does not exist on the test machine.)
+// The Poller is tested against simulated ECUs: an in-memory can.Sender
+// that answers each functional Mode 01 request with the answers a real ECU
+// gave in one of the captures, delivered through Poller.Receive after the
+// CANedge capture's median response time. (SocketCAN does not exist on the
+// test machine.) The tests that run the Poller do so in a synctest bubble,
+// where time is fake and only moves when every goroutine waits: the timing
+// is exact whatever the load of the machine (a stalled test process cannot
+// make an answer miss its Timeout), and the bubble fails the test if a
+// goroutine is left behind.
 
 // responseDelay is the CANedge capture's median response time (README).
 const responseDelay = 4400 * time.Microsecond
@@ -184,98 +187,86 @@ func newSim(t *testing.T, opts PollerOptions, ecus ...*simECU) (*Poller, *simBus
 	return p, bus, logs
 }
 
-// checkGoroutines fails the test if it leaves goroutines behind. (Tests in
-// a synctest bubble need not: synctest.Test fails on a leak.)
-func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			t.Errorf("%d goroutines left behind", n-before)
-		}
-	})
-}
-
 func TestPollerCapturedCar(t *testing.T) {
 	car := capturedECUs(t, carLog)[0x7E8]
 	announced := withBitmaps(car)
-	// 0x1F and 0xA6 are in the table, but the car was never asked for
-	// them, so its bitmaps leave them out.
-	// The Timeout is generous: the machine may be busy, and only PID
-	// 0x00, which waits for all ECUs, waits it out.
-	opts := PollerOptions{PIDs: []uint8{0x0C, 0x0D, 0x05, 0x2F, 0x42, 0x1F, 0xA6}, Interval: 60 * time.Millisecond, Timeout: 300 * time.Millisecond}
-	checkGoroutines(t)
-	p, bus, logs := newSim(t, opts, car)
+	synctest.Test(t, func(t *testing.T) {
+		// 0x1F and 0xA6 are in the table, but the car was never asked for
+		// them, so its bitmaps leave them out. Only PID 0x00, which waits
+		// for all ECUs, waits the Timeout out.
+		opts := PollerOptions{PIDs: []uint8{0x0C, 0x0D, 0x05, 0x2F, 0x42, 0x1F, 0xA6}, Interval: 60 * time.Millisecond, Timeout: 300 * time.Millisecond}
+		p, bus, logs := newSim(t, opts, car)
 
-	const cycles = 5
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	var readings []Reading
-	err := p.Run(ctx, func(r Reading) error {
-		readings = append(readings, r)
-		if r.PID == 0x42 && count(readings, 0x42) == cycles {
-			cancel()
+		const cycles = 5
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		var readings []Reading
+		err := p.Run(ctx, func(r Reading) error {
+			readings = append(readings, r)
+			if r.PID == 0x42 && count(readings, 0x42) == cycles {
+				cancel()
+			}
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %v, want context.Canceled", err)
 		}
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run = %v, want context.Canceled", err)
-	}
-	bus.pending.Wait()
+		bus.pending.Wait()
 
-	// Discovery walks the ranges 00, 20, … A0 (the car answered PID 0xA4),
-	// then every cycle asks the five supported PIDs, in the configured order.
-	sent := bus.requested()
-	discovery := []uint8{0x00, 0x20, 0x40, 0x60, 0x80, 0xA0}
-	cycle := []uint8{0x0C, 0x0D, 0x05, 0x2F, 0x42}
-	if len(sent) < len(discovery)+cycles*len(cycle) || !slices.Equal(sent[:len(discovery)], discovery) {
-		t.Fatalf("requests %X, want %X then %d cycles of %X", sent, discovery, cycles, cycle)
-	}
-	for i, pid := range sent[len(discovery):] {
-		if pid != cycle[i%len(cycle)] {
-			t.Fatalf("request %d for PID %#02x, want %#02x (requests %X)", i, pid, cycle[i%len(cycle)], sent)
+		// Discovery walks the ranges 00, 20, … A0 (the car answered PID
+		// 0xA4), then every cycle asks the five supported PIDs, in the
+		// configured order.
+		sent := bus.requested()
+		discovery := []uint8{0x00, 0x20, 0x40, 0x60, 0x80, 0xA0}
+		cycle := []uint8{0x0C, 0x0D, 0x05, 0x2F, 0x42}
+		if len(sent) != len(discovery)+cycles*len(cycle) || !slices.Equal(sent[:len(discovery)], discovery) {
+			t.Fatalf("requests %X, want %X then %d cycles of %X", sent, discovery, cycles, cycle)
 		}
-	}
-	if got := p.Supported()[0x7E8]; got.String() != withBase(announced).String() {
-		t.Errorf("Supported() = %v, want %v", got, announced)
-	}
+		for i, pid := range sent[len(discovery):] {
+			if pid != cycle[i%len(cycle)] {
+				t.Fatalf("request %d for PID %#02x, want %#02x (requests %X)", i, pid, cycle[i%len(cycle)], sent)
+			}
+		}
+		if got := p.Supported()[0x7E8]; got.String() != withBase(announced).String() {
+			t.Errorf("Supported() = %v, want %v", got, announced)
+		}
 
-	// The readings are the capture's answers, in the capture's order.
-	for _, pid := range cycle {
-		var got []float64
-		for _, r := range readings {
-			if r.PID == pid {
-				got = append(got, r.Value)
-				if r.ECU != 0x7E8 || r.Time.IsZero() {
-					t.Errorf("reading %v from %#x at %v", r.Signal, r.ECU, r.Time)
+		// The readings are the capture's answers, in the capture's order.
+		for _, pid := range cycle {
+			var got []float64
+			for _, r := range readings {
+				if r.PID == pid {
+					got = append(got, r.Value)
+					if r.ECU != 0x7E8 || r.Time.IsZero() {
+						t.Errorf("reading %v from %#x at %v", r.Signal, r.ECU, r.Time)
+					}
 				}
 			}
-		}
-		var want []float64
-		for _, data := range car.answers[pid][:len(got)] {
-			signals, err := DecodeResponse(data[1 : 1+data[0]])
-			if err != nil {
-				t.Fatal(err)
+			var want []float64
+			for _, data := range car.answers[pid][:len(got)] {
+				signals, err := DecodeResponse(data[1 : 1+data[0]])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, signals[0].Value)
 			}
-			want = append(want, signals[0].Value)
+			if len(got) != cycles || !slices.Equal(got, want) {
+				t.Errorf("PID %#02x: readings %v, want the capture's first %d %v", pid, got, cycles, want)
+			}
 		}
-		if len(got) < cycles || !slices.Equal(got, want) {
-			t.Errorf("PID %#02x: readings %v, want the capture's %v", pid, got, want)
-		}
-	}
 
-	// One warning, naming the PIDs the car does not support, however
-	// many cycles ran.
-	if warns := logs.find(slog.LevelWarn, "does not support"); len(warns) != 1 || warns[0]["pids"] != "[1F A6]" {
-		t.Errorf("warnings %v, want one naming [1F A6]", warns)
-	}
-	stats := p.Stats()
-	if stats.Requests != uint64(len(sent)) || stats.Timeouts != 0 || stats.Responses < uint64(len(sent)-1) || stats.Dropped != 0 {
-		t.Errorf("stats %+v after %d requests", stats, len(sent))
-	}
+		// One warning, naming the PIDs the car does not support, however
+		// many cycles ran.
+		if warns := logs.find(slog.LevelWarn, "does not support"); len(warns) != 1 || warns[0]["pids"] != "[1F A6]" {
+			t.Errorf("warnings %v, want one naming [1F A6]", warns)
+		}
+		// Every request answered: the car answers all but PID 0x00's
+		// whole-Timeout wait in time, and that one counts no timeout.
+		stats := p.Stats()
+		if stats.Requests != uint64(len(sent)) || stats.Timeouts != 0 || stats.Responses != uint64(len(sent)) || stats.Dropped != 0 {
+			t.Errorf("stats %+v after %d requests", stats, len(sent))
+		}
+	})
 }
 
 // withBase adds PID 0x00 to a set: the Poller counts the bitmap PIDs an
@@ -354,40 +345,38 @@ func TestPollerOptions(t *testing.T) {
 func TestPollerEmitError(t *testing.T) {
 	car := capturedECUs(t, carLog)[0x7E8]
 	withBitmaps(car)
-	checkGoroutines(t)
-	p, _, _ := newSim(t, PollerOptions{PIDs: []uint8{0x0C}, Timeout: 200 * time.Millisecond}, car)
-	errFull := errors.New("outbox full")
-	err := p.Run(t.Context(), func(Reading) error { return errFull })
-	if !errors.Is(err, errFull) {
-		t.Fatalf("Run = %v, want the emit error", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p, _, _ := newSim(t, PollerOptions{PIDs: []uint8{0x0C}, Timeout: 200 * time.Millisecond}, car)
+		errFull := errors.New("outbox full")
+		err := p.Run(t.Context(), func(Reading) error { return errFull })
+		if !errors.Is(err, errFull) {
+			t.Fatalf("Run = %v, want the emit error", err)
+		}
+	})
 }
 
 func TestPollerKonaSupportsNoneConfigured(t *testing.T) {
 	ecus := capturedECUs(t, konaLog) // 0x7EB and 0x7EC, with their real bitmaps
-	checkGoroutines(t)
-	p, bus, logs := newSim(t, PollerOptions{PIDs: []uint8{0x0C, 0x0D, 0x05}, Timeout: 200 * time.Millisecond}, ecus[0x7EB], ecus[0x7EC])
-	err := p.Run(t.Context(), nil)
-	if !errors.Is(err, ErrNoSupportedPIDs) {
-		t.Fatalf("Run = %v, want ErrNoSupportedPIDs", err)
-	}
-	// 0x7EC's PID 0x20 bitmap announces 0x40, 0x7EB's does not; the 0x40
-	// bitmap announces no further range.
-	if got := bus.requested(); !slices.Equal(got, []uint8{0x00, 0x20, 0x40}) {
-		t.Errorf("requests %X, want 00 20 40", got)
-	}
-	sup := p.Supported()
-	if len(sup) != 2 || sup[0x7EB].String() != "[00 01 20 21 30 31]" || sup[0x7EC].String() != "[00 01 20 21 30 31 40 5B]" {
-		t.Errorf("Supported() = %v", sup)
-	}
-	if warns := logs.find(slog.LevelWarn, "does not support"); len(warns) != 1 || warns[0]["pids"] != "[0C 0D 05]" {
-		t.Errorf("warnings %v", warns)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, logs := newSim(t, PollerOptions{PIDs: []uint8{0x0C, 0x0D, 0x05}, Timeout: 200 * time.Millisecond}, ecus[0x7EB], ecus[0x7EC])
+		err := p.Run(t.Context(), nil)
+		if !errors.Is(err, ErrNoSupportedPIDs) {
+			t.Fatalf("Run = %v, want ErrNoSupportedPIDs", err)
+		}
+		// 0x7EC's PID 0x20 bitmap announces 0x40, 0x7EB's does not; the 0x40
+		// bitmap announces no further range.
+		if got := bus.requested(); !slices.Equal(got, []uint8{0x00, 0x20, 0x40}) {
+			t.Errorf("requests %X, want 00 20 40", got)
+		}
+		sup := p.Supported()
+		if len(sup) != 2 || sup[0x7EB].String() != "[00 01 20 21 30 31]" || sup[0x7EC].String() != "[00 01 20 21 30 31 40 5B]" {
+			t.Errorf("Supported() = %v", sup)
+		}
+		if warns := logs.find(slog.LevelWarn, "does not support"); len(warns) != 1 || warns[0]["pids"] != "[0C 0D 05]" {
+			t.Errorf("warnings %v", warns)
+		}
+	})
 }
-
-// The tests below run in a synctest bubble, where time is fake and only
-// moves when every goroutine waits: the timing is exact, and the bubble
-// fails the test if a goroutine is left behind.
 
 // sendTimes returns, for one PID, the times its requests were sent,
 // relative to the first request.

@@ -246,6 +246,26 @@ func TestBacklogRightAfterRestart(t *testing.T) {
 	r := newRig(t, ctx)
 	r.append(ctx, 20)
 	r.hubSeqs(ctx, 20)
+	// The hub holds event 20 before its PubAck is back, and the forwarder
+	// acks it in the store after that: stopped before, the store would
+	// rightly still hold it waiting. Nothing waits once the outbox counts
+	// it forwarded and the store's work queue is empty.
+	r.waitDrained(ctx)
+	local, err := jetstream.New(r.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the store's work queue empty", func() bool {
+		st, err := local.Stream(ctx, "OUTBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs == 0
+	})
 	r.stopEdge()
 	r.startEdge(ctx)
 	if st := r.box.Stats(); st.LastSeq != 20 || st.Backlog() != 0 {

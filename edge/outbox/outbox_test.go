@@ -175,6 +175,22 @@ func (r *rig) hubSeqs(ctx context.Context, want int) []uint64 {
 	return seqs
 }
 
+// waitDrained waits until the outbox knows every event it stored to be on
+// the hub (Backlog 0). The hub holds an event before the forwarder has the
+// PubAck for it, and the forwarder counts a forward before it moves
+// ForwardedSeq: once the backlog reads 0, the counters of all the
+// forwards are in.
+func (r *rig) waitDrained(ctx context.Context) {
+	r.t.Helper()
+	for r.box.Stats().Backlog() != 0 {
+		select {
+		case <-ctx.Done():
+			r.t.Fatalf("outbox not drained: %+v", r.box.Stats())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // hubAll returns the Fleetwire-Seq of every event on the hub, in stream order.
 func (r *rig) hubAll(ctx context.Context) []uint64 {
 	r.t.Helper()
@@ -206,6 +222,9 @@ func TestForwardExactlyOnceInOrder(t *testing.T) {
 	r := newRig(t, ctx)
 	r.append(ctx, 200)
 	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 200), 200)
+	// The hub holds the last event before the PubAck is back over the
+	// link: the counters follow once the forwarder has it.
+	r.waitDrained(ctx)
 	if st := r.box.Stats(); st.Forwarded != 200 || st.Backlog() != 0 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -283,6 +302,7 @@ func TestAlreadyOnHubNotResent(t *testing.T) {
 	r.proxy.Restore()
 	r.append(ctx, 5)
 	assertExactlyOnceInOrder(t, r.hubSeqs(ctx, 15), 15)
+	r.waitDrained(ctx)
 	if st := r.box.Stats(); st.AlreadyOnHub != 10 || st.Forwarded != 5 {
 		t.Fatalf("AlreadyOnHub = %d, Forwarded = %d, want 10 and 5 (stats %+v)", st.AlreadyOnHub, st.Forwarded, st)
 	}
