@@ -256,25 +256,24 @@ func (a *Authorizer) handle(m *nats.Msg) {
 	}
 	// Counted before the answer, as refusals are: whoever sees the
 	// connection up sees it counted.
-	if err == nil {
-		a.addAdmitted(1)
+	admitted := err == nil
+	a.mu.Lock()
+	if admitted {
+		a.admitted++
 	}
-	if rerr := m.Respond([]byte(token)); rerr != nil {
-		log.Warn("callout: cannot answer", "err", rerr)
-		if err == nil {
-			a.addAdmitted(-1)
+	a.mu.Unlock()
+	if err := m.Respond([]byte(token)); err != nil {
+		log.Warn("callout: cannot answer", "err", err)
+		if admitted {
+			a.mu.Lock()
+			a.admitted--
+			a.mu.Unlock()
 		}
 		return
 	}
-	if err == nil {
+	if admitted {
 		log.Debug("callout: connection admitted")
 	}
-}
-
-func (a *Authorizer) addAdmitted(n int) {
-	a.mu.Lock()
-	a.admitted = uint64(int64(a.admitted) + int64(n))
-	a.mu.Unlock()
 }
 
 // record remembers an admitted connection for Revoke before the answer

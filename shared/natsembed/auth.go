@@ -47,12 +47,12 @@ func (a *auth) apply(opts *server.Options) {
 	// How long a connection waits for the callout's answer (default 2 s):
 	// the answer follows a replicated write of the session, which takes
 	// longer on a busy hub.
-	opts.AuthTimeout = CalloutTimeout.Seconds()
+	opts.AuthTimeout = calloutTimeout.Seconds()
 }
 
-// CalloutTimeout is how long a server waits for fleetwire's answer to a
+// calloutTimeout is how long the server waits for fleetwire's answer to a
 // connection's authorization callout.
-const CalloutTimeout = 5 * time.Second
+const calloutTimeout = 5 * time.Second
 
 // CalloutIssuer is the key that signs the answers to this server's
 // authorization callout (cloud/callout), or ErrNoAuth.
