@@ -25,7 +25,6 @@ import (
 	"github.com/fleetwire/fleetwire/edge/gnss"
 	"github.com/fleetwire/fleetwire/shared/config"
 	"github.com/fleetwire/fleetwire/shared/event"
-	"github.com/fleetwire/fleetwire/shared/webhooks"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -152,15 +151,7 @@ func startClusterCloud(t *testing.T, ctx context.Context, program string) (*clou
 // balancer.
 func startClusterCloudOn(t *testing.T, ctx context.Context, cl *localcluster.Cluster, tune func(*server.Config), opts ...server.Option) *cloud {
 	t.Helper()
-	secret, err := webhooks.NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rcv.Close() })
+	rcv, secret := startReceiver(t)
 	cfg := server.Default()
 	if err := config.Load(&cfg, config.Options{File: filepath.Join(deployDir, "cloud-cluster.yaml"), EnvPrefix: "FLEETWIRE_", Environ: []string{}}); err != nil {
 		t.Fatal(err)

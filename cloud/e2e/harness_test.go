@@ -91,9 +91,9 @@ func startCloud(t *testing.T, ctx context.Context) *cloud {
 	return startCloudWith(t, ctx, nil)
 }
 
-// startCloudWith is startCloud with tune applied to the configuration
-// before the start.
-func startCloudWith(t *testing.T, ctx context.Context, tune func(*server.Config), opts ...server.Option) *cloud {
+// startReceiver starts a verifying webhook receiver on loopback, closed
+// when the test ends, and returns it with the secret it verifies with.
+func startReceiver(t *testing.T) (*receiver.Receiver, string) {
 	t.Helper()
 	secret, err := webhooks.NewSecret()
 	if err != nil {
@@ -104,6 +104,14 @@ func startCloudWith(t *testing.T, ctx context.Context, tune func(*server.Config)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rcv.Close() })
+	return rcv, secret
+}
+
+// startCloudWith is startCloud with tune applied to the configuration
+// before the start.
+func startCloudWith(t *testing.T, ctx context.Context, tune func(*server.Config), opts ...server.Option) *cloud {
+	t.Helper()
+	rcv, secret := startReceiver(t)
 	cfg := server.Default()
 	cfg.Hub.StoreDir = t.TempDir()
 	cfg.Hub.LeafListen = freeAddr(t)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fleetwire/fleetwire/cloud/dispatch"
 	"github.com/fleetwire/fleetwire/cloud/internal/receiver"
-	"github.com/fleetwire/fleetwire/shared/webhooks"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -163,15 +162,7 @@ func TestDispatcherReplicaKilled(t *testing.T) {
 	}
 	cl := startProcessCluster(t, ctx, program)
 
-	secret, err := webhooks.NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv, err := receiver.Start("127.0.0.1:0", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rcv.Close() })
+	rcv, secret := startReceiver(t)
 	yaml := fmt.Sprintf(`hub:
   url: %q
 events:

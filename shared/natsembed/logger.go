@@ -4,7 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
+
+// Logger routes a nats-server's log into l, for any server this process
+// runs (server.Server.SetLoggerV2).
+func Logger(l *slog.Logger) server.Logger { return &slogAdapter{l: l} }
 
 // slogAdapter routes nats-server's logger into log/slog.
 type slogAdapter struct{ l *slog.Logger }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwire/fleetwire/shared/natsembed"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -195,7 +196,7 @@ func startEmbedded(opts *server.Options, log *slog.Logger) (*embedded, error) {
 		return nil, fmt.Errorf("localcluster: %s: %w", opts.ServerName, err)
 	}
 	if log != nil {
-		ns.SetLoggerV2(&slogAdapter{l: log.With("nats_server", opts.ServerName)}, false, false, false)
+		ns.SetLoggerV2(natsembed.Logger(log.With("nats_server", opts.ServerName)), false, false, false)
 	}
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -215,19 +216,3 @@ func (e *embedded) stop() {
 	e.ns.Shutdown()
 	e.ns.WaitForShutdown()
 }
-
-// slogAdapter routes nats-server's logger into log/slog.
-type slogAdapter struct{ l *slog.Logger }
-
-func (a *slogAdapter) log(level slog.Level, format string, v ...any) {
-	if a.l.Enabled(context.Background(), level) {
-		a.l.Log(context.Background(), level, fmt.Sprintf(format, v...))
-	}
-}
-
-func (a *slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelInfo, format, v...) }
-func (a *slogAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v...) }
-func (a *slogAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }
-func (a *slogAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v...) }
-func (a *slogAdapter) Debugf(format string, v ...any)  { a.log(slog.LevelDebug, format, v...) }
-func (a *slogAdapter) Tracef(format string, v ...any)  { a.log(slog.LevelDebug-4, format, v...) }
